@@ -1,0 +1,57 @@
+import { LabError } from './errors.ts';
+
+export interface CliOptions {
+  command: 'help' | 'list' | 'run';
+  scenario?: string;
+  runtime: 'local';
+  reportsDir?: string;
+}
+
+export const USAGE = `splitlab: measure what happens when a monolith is split into services and the network fails.
+
+Usage:
+  npm run scenario -- <scenario> [options]   run one scenario on both deployments and write a report
+  npm run scenario -- --list                 list the scenarios, one line each
+  npm run scenario -- --help                 this text
+
+Options:
+  --runtime local        where the topology runs (local processes; the default)
+  --reports-dir <dir>    where reports go (default: reports/)
+
+Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 130 interrupted.
+Example: npm run scenario -- partition`;
+
+/**
+ * Parses the CLI's arguments; every mistake is a USAGE error that names the argument and the fix.
+ *
+ * @example
+ *   parseCliArgs(['partition', '--runtime', 'local']) // { command: 'run', scenario: 'partition', runtime: 'local' }
+ */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const options: CliOptions = { command: 'run', runtime: 'local' };
+  const positional: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? '';
+    const value = (): string => {
+      const next = argv[index + 1];
+      if (next === undefined || next.startsWith('--')) throw new LabError('USAGE', `${arg} needs a value. See --help.`);
+      index += 1;
+      return next;
+    };
+    if (arg === '--help' || arg === '-h') return { ...options, command: 'help' };
+    else if (arg === '--list') options.command = 'list';
+    else if (arg === '--runtime') {
+      const runtime = value();
+      if (runtime !== 'local') {
+        throw new LabError('USAGE', `--runtime ${runtime} is not available; use --runtime local (the default).`);
+      }
+      options.runtime = runtime;
+    } else if (arg === '--reports-dir') options.reportsDir = value();
+    else if (arg.startsWith('-')) throw new LabError('USAGE', `unknown option ${arg}. See npm run scenario -- --help.`);
+    else positional.push(arg);
+  }
+  if (options.command === 'list') return options;
+  if (positional.length === 0) throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
+  if (positional.length > 1) throw new LabError('USAGE', `one scenario at a time; got ${positional.join(', ')}`);
+  return { ...options, scenario: positional[0] };
+}

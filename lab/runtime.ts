@@ -1,0 +1,47 @@
+import type { Fault } from './faults.ts';
+import type { DeploymentName, RouteName } from './results.ts';
+
+/** Undoes one applied fault. Safe to call twice. */
+export type Undo = () => Promise<void>;
+
+export interface LabLog {
+  (line: string): void;
+}
+
+/**
+ * A backend that can run the topology: `local` (child processes) or `containers` (Docker).
+ * The choice is made in one place (`chooseRuntime`); everything else talks to these interfaces.
+ */
+export interface Runtime {
+  readonly name: string;
+  /** Starts what both deployments share: PostgreSQL, Toxiproxy, the DNS server. */
+  start(options: { log: LabLog }): Promise<StartedLab>;
+}
+
+export interface StartedLab extends AsyncDisposable {
+  readonly runtime: string;
+  /** What the report records about this runtime: versions, binaries, ports. */
+  readonly details: Record<string, string>;
+  /** Starts one deployment's services and links; only one runs at a time so they never compete for CPU. */
+  startDeployment(deployment: DeploymentName): Promise<StartedDeployment>;
+  /** Stops everything, including any deployment still running. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceEndpoint {
+  name: string;
+  /** Direct (not proxied) URL of the service's own JSON /metrics, so scraping never suffers the faults. */
+  metricsUrl: string;
+}
+
+export interface StartedDeployment extends AsyncDisposable {
+  readonly deployment: DeploymentName;
+  /** URL of the route through its edge proxy, e.g. `http://127.0.0.1:40123/checkout`. */
+  routeUrl(route: RouteName): string;
+  readonly services: readonly ServiceEndpoint[];
+  /** Direct connection strings for the audit: where users and payments are stored. */
+  readonly databases: { users: string; payments: string };
+  /** Applies a fault and returns its undo. */
+  applyFault(fault: Fault): Promise<Undo>;
+  stop(): Promise<void>;
+}

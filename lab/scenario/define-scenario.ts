@@ -1,0 +1,143 @@
+import { LabError } from '../errors.ts';
+import type { Fault } from '../faults.ts';
+import type { DeploymentName, RouteName } from '../results.ts';
+import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
+
+/**
+ * What a claim measures, over the requests of one route and deployment that were due in one phase.
+ * - `successRate`: ok / completed, 0..1
+ * - `latencyP50Ms` / `latencyP99Ms`: latency of all completed requests
+ * - `failureLatencyP50Ms`: how long a failing request took to fail
+ * - `causeShare:<cause>`: share of the failures that had this cause, 0..1
+ * - `recoverySeconds`: seconds after the phase ends until the route succeeds again (phase = the fault's)
+ */
+export type ClaimMetric =
+  | 'successRate'
+  | 'latencyP50Ms'
+  | 'latencyP99Ms'
+  | 'failureLatencyP50Ms'
+  | `causeShare:${string}`
+  | 'recoverySeconds';
+
+export interface ClaimDefinition {
+  id: string;
+  /** Plain words: what we expect and why. */
+  says: string;
+  deployment: DeploymentName;
+  route: RouteName;
+  phase: string;
+  metric: ClaimMetric;
+  /** The tolerance: the observed value must be at least / at most this. */
+  atLeast?: number;
+  atMost?: number;
+}
+
+export interface PhaseDefinition {
+  name: string;
+  durationS: number;
+  /** What happens in this phase and why, in plain words; shown in the report's timeline. */
+  story: string;
+  /** Faults applied at the start of the phase and undone at its end (even when the run fails). */
+  faults?: Fault[];
+}
+
+export interface RouteRate {
+  ratePerSecond: number;
+}
+
+export interface ScenarioDefinition {
+  name: string;
+  /** The question the scenario answers, ending with '?'. */
+  title: string;
+  /** The claim from the seed text that it tests. */
+  claim: string;
+  /** Requests per second offered on each route, the whole timeline long (an open model). */
+  load: Record<RouteName, RouteRate>;
+  timeline: PhaseDefinition[];
+  hypothesis: ClaimDefinition[];
+  whatToLookAt: string[];
+  /** Deployments to run, one after the other; both by default. */
+  deployments?: DeploymentName[];
+}
+
+export interface Scenario extends Required<Omit<ScenarioDefinition, 'deployments'>> {
+  deployments: DeploymentName[];
+  durationS: number;
+}
+
+const CLAIM_METRIC = /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|recoverySeconds|causeShare:[a-z_]+)$/;
+
+function fail(scenarioName: string, field: string, problem: string): never {
+  throw new LabError('INVALID_SCENARIO', `scenario ${scenarioName || '(unnamed)'}: ${field} ${problem}`);
+}
+
+/**
+ * Declares a scenario and validates it at load time, so a mistake is reported with the field that is
+ * wrong before anything starts.
+ *
+ * @example
+ *   export default defineScenario({ name: 'partition', title: 'What happens ...?', ... });
+ */
+export function defineScenario(definition: ScenarioDefinition): Scenario {
+  const name = definition.name;
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(name)) {
+    fail(String(name ?? ''), 'name', 'must be kebab-case letters, digits and dashes, e.g. "db-outage"');
+  }
+  if (typeof definition.title !== 'string' || !definition.title.trim().endsWith('?')) {
+    fail(name, 'title', 'must be phrased as a question ending with "?"');
+  }
+  if (typeof definition.claim !== 'string' || definition.claim.trim().length < 10) {
+    fail(name, 'claim', 'must quote or paraphrase the claim from the seed text that the scenario tests');
+  }
+  for (const route of ROUTES) {
+    const rate = definition.load?.[route]?.ratePerSecond;
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1000) {
+      fail(name, `load.${route}.ratePerSecond`, 'must be a number from 0 to 1000');
+    }
+  }
+  if (!Array.isArray(definition.timeline) || definition.timeline.length === 0) {
+    fail(name, 'timeline', 'must have at least one phase');
+  }
+  const phaseNames = new Set<string>();
+  definition.timeline.forEach((phase, index) => {
+    const field = `timeline[${index}]`;
+    if (typeof phase.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(phase.name)) fail(name, `${field}.name`, 'must be kebab-case');
+    if (phaseNames.has(phase.name)) fail(name, `${field}.name`, `"${phase.name}" is used twice`);
+    phaseNames.add(phase.name);
+    if (typeof phase.durationS !== 'number' || !(phase.durationS >= 1 && phase.durationS <= 600)) {
+      fail(name, `${field}.durationS`, 'must be between 1 and 600 seconds');
+    }
+    if (typeof phase.story !== 'string' || phase.story.trim() === '') fail(name, `${field}.story`, 'must say what happens');
+    (phase.faults ?? []).forEach((fault, faultIndex) => {
+      if (!isLinkName(fault.link)) fail(name, `${field}.faults[${faultIndex}].link`, `"${fault.link}" is not a link of DESIGN.md`);
+    });
+  });
+  const deployments = definition.deployments ?? [...DEPLOYMENTS];
+  for (const deployment of deployments) {
+    if (!DEPLOYMENTS.includes(deployment)) fail(name, 'deployments', `"${deployment}" is not monolith or split`);
+  }
+  const claimIds = new Set<string>();
+  definition.hypothesis.forEach((claim, index) => {
+    const field = `hypothesis[${index}]`;
+    if (typeof claim.id !== 'string' || claim.id === '') fail(name, `${field}.id`, 'must be a non-empty string');
+    if (claimIds.has(claim.id)) fail(name, `${field}.id`, `"${claim.id}" is used twice`);
+    claimIds.add(claim.id);
+    if (!deployments.includes(claim.deployment)) fail(name, `${field}.deployment`, `"${claim.deployment}" is not run by this scenario`);
+    if (!ROUTES.includes(claim.route)) fail(name, `${field}.route`, `"${claim.route}" is not one of ${ROUTES.join(', ')}`);
+    if (!phaseNames.has(claim.phase)) fail(name, `${field}.phase`, `"${claim.phase}" is not a phase of the timeline`);
+    if (typeof claim.metric !== 'string' || !CLAIM_METRIC.test(claim.metric)) {
+      fail(name, `${field}.metric`, `"${String(claim.metric)}" is not a known metric`);
+    }
+    if (claim.atLeast === undefined && claim.atMost === undefined) fail(name, `${field}`, 'needs atLeast or atMost (its tolerance)');
+    if (claim.metric === 'recoverySeconds') {
+      const phase = definition.timeline.find((candidate) => candidate.name === claim.phase);
+      if (!phase?.faults?.length) fail(name, `${field}.phase`, 'must be a phase with faults for recoverySeconds');
+    }
+  });
+  if (!Array.isArray(definition.whatToLookAt)) fail(name, 'whatToLookAt', 'must be a list of sentences');
+  return {
+    ...definition,
+    deployments,
+    durationS: definition.timeline.reduce((sum, phase) => sum + phase.durationS, 0),
+  };
+}

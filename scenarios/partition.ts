@@ -1,0 +1,121 @@
+/**
+ * The partition scenario: the network between signup-service and payment-service stops carrying data,
+ * but no connection is closed. Nothing answers "no"; requests simply never come back. This is the
+ * failure that `context deadline exceeded` is about.
+ */
+import { partition } from '../lab/faults.ts';
+import { defineScenario } from '../lab/scenario/define-scenario.ts';
+
+export default defineScenario({
+  name: 'partition',
+  title: 'What happens to checkout when the network between signup and payment silently stops delivering?',
+  claim:
+    'Once payment is a separate service, network calls fail and add latency; a timeout is the only thing ' +
+    'that turns a hung call into an error ("context deadline exceeded"). In the monolith the call is in-process.',
+
+  // The same steady, open-model load on both deployments: requests keep arriving on schedule, whatever
+  // happens to earlier ones, as real users would keep clicking.
+  load: {
+    signup: { ratePerSecond: 4 },
+    pay: { ratePerSecond: 20 },
+    checkout: { ratePerSecond: 8 },
+  },
+
+  timeline: [
+    {
+      name: 'baseline',
+      durationS: 10,
+      story: 'Everything healthy. This is what normal looks like for each deployment.',
+    },
+    {
+      name: 'partition',
+      durationS: 15,
+      story:
+        'The payment-api link drops every byte in both directions and keeps connections open. ' +
+        'Signup-service waits for an answer that never comes, until its 5 s deadline gives up.',
+      // Only the split deployment has a payment-api link: the monolith calls payment in-process,
+      // so for the monolith this phase is a second baseline.
+      faults: [partition('payment-api')],
+    },
+    {
+      name: 'recovery',
+      durationS: 15,
+      story: 'The link heals. Hung connections are closed; new calls get through again.',
+    },
+  ],
+
+  hypothesis: [
+    {
+      id: 'monolith-checkout-unaffected',
+      says: 'Monolith checkout does not cross the network, so the partition cannot touch it.',
+      deployment: 'monolith',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'successRate',
+      atLeast: 0.95,
+    },
+    {
+      id: 'split-checkout-fails',
+      says: 'Split checkout cannot reach payment-service: nearly every checkout sent during the partition fails.',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'successRate',
+      atMost: 0.1,
+    },
+    {
+      id: 'split-checkout-fails-by-deadline',
+      says: 'It fails by its deadline, not by a quick error: most failures have cause "deadline".',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'causeShare:deadline',
+      atLeast: 0.6,
+    },
+    {
+      id: 'split-checkout-waits-the-deadline',
+      says: 'A user waits about the 5 s deadline to learn that checkout failed (tolerance 4.5 s to 6.5 s).',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'failureLatencyP50Ms',
+      atLeast: 4500,
+      atMost: 6500,
+    },
+    {
+      id: 'monolith-pay-unaffected',
+      says: 'Pay never crosses payment-api, in either deployment.',
+      deployment: 'monolith',
+      route: 'pay',
+      phase: 'partition',
+      metric: 'successRate',
+      atLeast: 0.95,
+    },
+    {
+      id: 'split-pay-unaffected',
+      says: 'Split pay goes straight to payment-service over its own edge link, so the partition does not touch it.',
+      deployment: 'split',
+      route: 'pay',
+      phase: 'partition',
+      metric: 'successRate',
+      atLeast: 0.95,
+    },
+    {
+      id: 'split-checkout-recovers',
+      says: 'Once the link heals, split checkout succeeds again within a few seconds.',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'recoverySeconds',
+      atMost: 3,
+    },
+  ],
+
+  whatToLookAt: [
+    'The split checkout latency chart: requests sent during the partition sit on a flat line at about 5 s. That is the deadline, not the network.',
+    'Split checkout failures by cause: "deadline" for requests that waited out the 5 s; requests still hanging when the link healed were cut ("reset").',
+    'Pay stays green in both deployments: a partition hurts only the calls that cross the partitioned link.',
+    'The audit: split checkouts that failed still created a user (orphans) — the monolith cannot, its checkout is one transaction.',
+    'Outbound calls in flight on signup-service climb during the partition: each hung call holds a socket until its deadline.',
+  ],
+});

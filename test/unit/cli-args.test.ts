@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../../lab/cli-args.ts';
+
+describe('parseCliArgs', () => {
+  it('reads a scenario name and options', () => {
+    expect(parseCliArgs(['partition', '--runtime', 'local', '--reports-dir', '/tmp/r'])).toEqual({
+      command: 'run',
+      scenario: 'partition',
+      runtime: 'local',
+      reportsDir: '/tmp/r',
+    });
+  });
+
+  it('knows --list and --help', () => {
+    expect(parseCliArgs(['--list']).command).toBe('list');
+    expect(parseCliArgs(['partition', '--help']).command).toBe('help');
+  });
+
+  it.each([
+    [[], /which scenario/],
+    [['partition', '--bogus'], /unknown option --bogus/],
+    [['partition', '--runtime'], /--runtime needs a value/],
+    [['partition', '--runtime', 'kubernetes'], /--runtime kubernetes is not available/],
+    [['a', 'b'], /one scenario at a time/],
+  ])('refuses %j with a message that names the problem', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});

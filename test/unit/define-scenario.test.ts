@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { partition } from '../../lab/faults.ts';
+import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
+import { evaluateClaims } from '../../lab/scenario/evaluate-claims.ts';
+import type { DeploymentResult } from '../../lab/results.ts';
+import partitionScenario from '../../scenarios/partition.ts';
+
+const valid = (): ScenarioDefinition => ({
+  name: 'tiny',
+  title: 'Does a tiny scenario validate?',
+  claim: 'A scenario file is checked when it is loaded.',
+  load: { signup: { ratePerSecond: 1 }, pay: { ratePerSecond: 2 }, checkout: { ratePerSecond: 1 } },
+  timeline: [
+    { name: 'baseline', durationS: 2, story: 'calm' },
+    { name: 'cut', durationS: 2, story: 'cut the link', faults: [partition('payment-api')] },
+  ],
+  hypothesis: [
+    { id: 'pay-ok', says: 'pay works', deployment: 'split', route: 'pay', phase: 'cut', metric: 'successRate', atLeast: 0.9 },
+  ],
+  whatToLookAt: [],
+});
+
+describe('defineScenario', () => {
+  it('accepts a valid scenario and computes its duration', () => {
+    const scenario = defineScenario(valid());
+    expect(scenario.durationS).toBe(4);
+    expect(scenario.deployments).toEqual(['monolith', 'split']);
+  });
+
+  it('validates the shipped partition scenario', () => {
+    expect(partitionScenario.name).toBe('partition');
+    expect(partitionScenario.durationS).toBe(40);
+  });
+
+  it.each<[string, (definition: ScenarioDefinition) => void, RegExp]>([
+    ['a title that is not a question', (d) => void (d.title = 'A statement.'), /title must be phrased as a question/],
+    ['a bad name', (d) => void (d.name = 'Bad Name'), /name must be kebab-case/],
+    ['a negative rate', (d) => void (d.load.pay.ratePerSecond = -1), /load\.pay\.ratePerSecond/],
+    ['an unknown link', (d) => void (d.timeline[1]!.faults = [partition('nowhere' as never)]), /timeline\[1\]\.faults\[0\]\.link/],
+    ['a duplicate phase', (d) => void (d.timeline[1]!.name = 'baseline'), /timeline\[1\]\.name "baseline" is used twice/],
+    ['a claim on a missing phase', (d) => void (d.hypothesis[0]!.phase = 'later'), /hypothesis\[0\]\.phase "later"/],
+    ['a claim with an unknown metric', (d) => void (d.hypothesis[0]!.metric = 'speed' as never), /hypothesis\[0\]\.metric/],
+    ['a claim without tolerance', (d) => void delete d.hypothesis[0]!.atLeast, /hypothesis\[0\] needs atLeast or atMost/],
+    ['a zero-length phase', (d) => void (d.timeline[0]!.durationS = 0), /timeline\[0\]\.durationS/],
+  ])('refuses %s, naming the field', (_label, mutate, message) => {
+    const definition = valid();
+    mutate(definition);
+    expect(() => defineScenario(definition)).toThrow(message);
+  });
+});
+
+describe('evaluateClaims', () => {
+  const scenario = defineScenario(valid());
+  const deployment = (successRate: number | null): DeploymentResult => ({
+    deployment: 'split',
+    routes: [
+      {
+        route: 'pay',
+        target: 'POST /charge',
+        seconds: [],
+        phases: [
+          {
+            phase: 'cut',
+            successRate,
+            completed: 10,
+            ok: 9,
+            failures: { reset: 1 },
+            latencyMs: { p50: 5, p90: 6, p99: 7, max: 8 },
+            failureLatencyMs: { p50: 3, p90: 3, p99: 3, max: 3 },
+          },
+        ],
+      },
+    ],
+    services: [],
+    recovery: [],
+    audit: { users: 0, payments: 0, orphanUsers: 0, doubleCharges: 0 },
+  });
+
+  it('holds when the observed value is within tolerance', () => {
+    expect(evaluateClaims(scenario, [deployment(0.95)])[0]).toMatchObject({ held: true, observed: 0.95, expected: '>= 0.9' });
+  });
+
+  it('fails when outside tolerance or not measured', () => {
+    expect(evaluateClaims(scenario, [deployment(0.5)])[0]?.held).toBe(false);
+    expect(evaluateClaims(scenario, [deployment(null)])[0]?.held).toBe(false);
+    expect(evaluateClaims(scenario, [])[0]?.held).toBe(false);
+  });
+});
