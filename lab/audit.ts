@@ -21,7 +21,8 @@ export async function auditDatabases(databases: { users: string; payments: strin
     query<{ user_id: string }>(databases.payments, 'SELECT user_id FROM payments'),
   ]);
   const paymentsPerUser = new Map<string, number>();
-  for (const payment of payments) paymentsPerUser.set(payment.user_id, (paymentsPerUser.get(payment.user_id) ?? 0) + 1);
+  for (const payment of payments)
+    paymentsPerUser.set(payment.user_id, (paymentsPerUser.get(payment.user_id) ?? 0) + 1);
   const checkoutUsers = users.filter((user) => user.created_via === 'checkout');
   return {
     users: users.length,

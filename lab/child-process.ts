@@ -106,7 +106,9 @@ export async function startProcess<T>(
       options.timeoutMs,
     );
     child.once('error', (error) =>
-      settle(() => reject(new LabError('PROCESS_EXITED', `${options.name} could not start: ${error.message}`))),
+      settle(() =>
+        reject(new LabError('PROCESS_EXITED', `${options.name} could not start: ${error.message}`)),
+      ),
     );
     void exited.then((code) =>
       settle(() =>

@@ -34,7 +34,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     const arg = argv[index] ?? '';
     const value = (): string => {
       const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new LabError('USAGE', `${arg} needs a value. See --help.`);
+      if (next === undefined || next.startsWith('--'))
+        throw new LabError('USAGE', `${arg} needs a value. See --help.`);
       index += 1;
       return next;
     };
@@ -43,15 +44,21 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     else if (arg === '--runtime') {
       const runtime = value();
       if (runtime !== 'local') {
-        throw new LabError('USAGE', `--runtime ${runtime} is not available; use --runtime local (the default).`);
+        throw new LabError(
+          'USAGE',
+          `--runtime ${runtime} is not available; use --runtime local (the default).`,
+        );
       }
       options.runtime = runtime;
     } else if (arg === '--reports-dir') options.reportsDir = value();
-    else if (arg.startsWith('-')) throw new LabError('USAGE', `unknown option ${arg}. See npm run scenario -- --help.`);
+    else if (arg.startsWith('-'))
+      throw new LabError('USAGE', `unknown option ${arg}. See npm run scenario -- --help.`);
     else positional.push(arg);
   }
   if (options.command === 'list') return options;
-  if (positional.length === 0) throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
-  if (positional.length > 1) throw new LabError('USAGE', `one scenario at a time; got ${positional.join(', ')}`);
+  if (positional.length === 0)
+    throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
+  if (positional.length > 1)
+    throw new LabError('USAGE', `one scenario at a time; got ${positional.join(', ')}`);
   return { ...options, scenario: positional[0] };
 }

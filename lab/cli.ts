@@ -53,7 +53,9 @@ async function main(argv: readonly string[]): Promise<number> {
   abortOnSignals(controller);
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
   log(`scenario ${scenario.name}: ${scenario.title}`);
-  log(`timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`);
+  log(
+    `timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`,
+  );
   const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
   const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
   await writeRunsIndex(reportsDir);

@@ -120,7 +120,11 @@ function streamsOf(direction: Direction): ('upstream' | 'downstream')[] {
 
 /** Pure translation of a fault into Toxiproxy operations (see FACTS.md for the toxics' semantics). */
 export function planToxiproxy(fault: Fault): ToxiproxyPlan {
-  const onStreams = (direction: Direction, type: string, attributes: Record<string, number>): ToxiproxyPlan => ({
+  const onStreams = (
+    direction: Direction,
+    type: string,
+    attributes: Record<string, number>,
+  ): ToxiproxyPlan => ({
     action: 'toxics',
     toxics: streamsOf(direction).map((stream) => ({ type, stream, attributes })),
   });

@@ -28,16 +28,25 @@ export function formatSummary(results: RunResults): string {
         );
       }
     }
-    const recovered = deployment.recovery.map((entry) => `${entry.route} ${entry.seconds === null ? 'never' : `${entry.seconds.toFixed(1)} s`}`);
+    const recovered = deployment.recovery.map(
+      (entry) => `${entry.route} ${entry.seconds === null ? 'never' : `${entry.seconds.toFixed(1)} s`}`,
+    );
     if (recovered.length) lines.push(`  recovery after heal: ${recovered.join(', ')}`);
     const audit = deployment.audit;
-    lines.push(`  audit: ${audit.users} users, ${audit.payments} payments, ${audit.orphanUsers} orphan users, ${audit.doubleCharges} double charges`);
+    lines.push(
+      `  audit: ${audit.users} users, ${audit.payments} payments, ${audit.orphanUsers} orphan users, ${audit.doubleCharges} double charges`,
+    );
   }
   lines.push('', 'Hypothesis:');
   for (const claim of results.hypothesis.claims) {
-    lines.push(`  ${claim.held ? 'HELD  ' : 'FAILED'} ${claim.id}: ${formatObserved(claim.metric, claim.observed)} (expected ${claim.expected})`);
+    lines.push(
+      `  ${claim.held ? 'HELD  ' : 'FAILED'} ${claim.id}: ${formatObserved(claim.metric, claim.observed)} (expected ${claim.expected})`,
+    );
   }
-  lines.push('', results.hypothesis.held ? 'Verdict: the hypothesis held.' : 'Verdict: the hypothesis did NOT hold.');
+  lines.push(
+    '',
+    results.hypothesis.held ? 'Verdict: the hypothesis held.' : 'Verdict: the hypothesis did NOT hold.',
+  );
   lines.push(`Wall time ${(results.wallTimeMs / 1000).toFixed(1)} s on the ${results.runtime.name} runtime.`);
   return lines.join('\n');
 }

@@ -27,7 +27,10 @@ export const DEPLOYMENTS: readonly DeploymentName[] = ['monolith', 'split'];
 export const ROUTES: readonly RouteName[] = ['signup', 'pay', 'checkout'];
 
 /** Which process answers each route, over which edge link, at which path. */
-export const ROUTE_TARGETS: Record<DeploymentName, Record<RouteName, { service: string; link: LinkName; path: string }>> = {
+export const ROUTE_TARGETS: Record<
+  DeploymentName,
+  Record<RouteName, { service: string; link: LinkName; path: string }>
+> = {
   monolith: {
     signup: { service: 'monolith', link: 'edge-monolith', path: '/signup' },
     pay: { service: 'monolith', link: 'edge-monolith', path: '/pay' },

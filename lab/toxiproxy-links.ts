@@ -25,9 +25,13 @@ export async function createLink(
     const port = Number(proxy.listen.split(':').pop());
     return { name, listen: proxy.listen, port, upstream };
   } catch (error) {
-    throw new LabError('TOXIPROXY_API', `could not create Toxiproxy proxy ${name} (${listen} -> ${upstream}): ${String(error)}`, {
-      cause: error,
-    });
+    throw new LabError(
+      'TOXIPROXY_API',
+      `could not create Toxiproxy proxy ${name} (${listen} -> ${upstream}): ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -45,12 +49,20 @@ let toxicSequence = 0;
  *   const undo = await applyLinkFault(client, partition('payment-api'));
  *   await undo(); // heal
  */
-export async function applyLinkFault(client: Toxiproxy, fault: Fault, proxyName: string = fault.link): Promise<Undo> {
+export async function applyLinkFault(
+  client: Toxiproxy,
+  fault: Fault,
+  proxyName: string = fault.link,
+): Promise<Undo> {
   const plan = planToxiproxy(fault);
   const proxy = await client.get(proxyName).catch((error: unknown) => {
-    throw new LabError('TOXIPROXY_API', `no Toxiproxy proxy named ${proxyName} for fault "${describeFault(fault)}"`, {
-      cause: error,
-    });
+    throw new LabError(
+      'TOXIPROXY_API',
+      `no Toxiproxy proxy named ${proxyName} for fault "${describeFault(fault)}"`,
+      {
+        cause: error,
+      },
+    );
   });
   let undone: Promise<void> | undefined;
   if (plan.action === 'disable') {
@@ -58,7 +70,9 @@ export async function applyLinkFault(client: Toxiproxy, fault: Fault, proxyName:
     return () => {
       undone ??= client
         .get(proxyName)
-        .then((current) => current.update({ enabled: true, listen: current.listen, upstream: current.upstream }))
+        .then((current) =>
+          current.update({ enabled: true, listen: current.listen, upstream: current.upstream }),
+        )
         .then(() => undefined);
       return undone;
     };

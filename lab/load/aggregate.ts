@@ -38,11 +38,20 @@ export function perSecond(outcomes: readonly RequestOutcome[], durationS: number
 }
 
 /** Summary per phase, by the phase in which each request was due. */
-export function perPhase(outcomes: readonly RequestOutcome[], phases: readonly PhaseWindow[]): PhaseSummary[] {
+export function perPhase(
+  outcomes: readonly RequestOutcome[],
+  phases: readonly PhaseWindow[],
+): PhaseSummary[] {
   return phases.map((phase) => {
-    const inPhase = outcomes.filter((outcome) => outcome.dueAtS >= phase.startS && outcome.dueAtS < phase.endS);
+    const inPhase = outcomes.filter(
+      (outcome) => outcome.dueAtS >= phase.startS && outcome.dueAtS < phase.endS,
+    );
     const counts = countOutcomes(inPhase);
-    return { phase: phase.name, successRate: counts.completed ? counts.ok / counts.completed : null, ...counts };
+    return {
+      phase: phase.name,
+      successRate: counts.completed ? counts.ok / counts.completed : null,
+      ...counts,
+    };
   });
 }
 

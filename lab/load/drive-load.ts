@@ -56,7 +56,14 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
     const dueAtS = (dueAtMs - startedAtMs) / 1000;
     const current = inFlight.get(load.route) ?? 0;
     if (current >= options.maxInFlightPerRoute) {
-      outcomes.push({ route: load.route, dueAtS, latencyMs: 0, ok: false, cause: 'generator_limit', status: null });
+      outcomes.push({
+        route: load.route,
+        dueAtS,
+        latencyMs: 0,
+        ok: false,
+        cause: 'generator_limit',
+        status: null,
+      });
       return;
     }
     inFlight.set(load.route, current + 1);
@@ -93,7 +100,9 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
   };
 
   // On Ctrl-C the requests still in flight are cut at once instead of waiting for their timeout.
-  options.signal?.addEventListener('abort', () => void dispatcher.destroy().catch(() => undefined), { once: true });
+  options.signal?.addEventListener('abort', () => void dispatcher.destroy().catch(() => undefined), {
+    once: true,
+  });
 
   const finished = (async () => {
     for (;;) {

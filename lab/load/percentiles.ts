@@ -11,7 +11,8 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
 /** p50/p90/p99/max of the values, rounded to 0.1 ms. */
 export function summarizeLatency(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
-  const round = (value: number | null): number | null => (value === null ? null : Math.round(value * 10) / 10);
+  const round = (value: number | null): number | null =>
+    value === null ? null : Math.round(value * 10) / 10;
   return {
     p50: round(percentile(sorted, 50)),
     p90: round(percentile(sorted, 90)),

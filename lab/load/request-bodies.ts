@@ -16,7 +16,10 @@ export function prepareRequest(route: RouteName, runTag: string, sequence: numbe
     case 'signup':
       return {
         headers,
-        body: JSON.stringify({ email: `signup-${runTag}-${sequence}@lab.test`, password: 'correct horse battery' }),
+        body: JSON.stringify({
+          email: `signup-${runTag}-${sequence}@lab.test`,
+          password: 'correct horse battery',
+        }),
       };
     case 'pay':
       return {

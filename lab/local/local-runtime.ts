@@ -147,7 +147,9 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   try {
     if (deployment === 'monolith') {
       const db = await link('monolith-db', postgresPort);
-      const port = await spawnService('monolith', { DATABASE_URL: context.postgresUrl('monolith', { host: LOOPBACK, port: db.port }) });
+      const port = await spawnService('monolith', {
+        DATABASE_URL: context.postgresUrl('monolith', { host: LOOPBACK, port: db.port }),
+      });
       await link('edge-monolith', port);
     } else {
       const paymentDb = await link('payment-db', postgresPort);
@@ -167,19 +169,28 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
       await link('edge-signup', signupPort);
     }
     const missing = linksOf(deployment).filter((name) => !links.has(name));
-    if (missing.length > 0) throw new Error(`bug: links not created for ${deployment}: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`bug: links not created for ${deployment}: ${missing.join(', ')}`);
 
     // Health through the edge proxies: proves each service, its database link and its edge link work.
     await waitForHealthy(
       services.map((service) => {
-        const edge = [...links.values()].find((candidate) => candidate.upstream.endsWith(`:${service.port}`) && candidate.name.startsWith('edge-'));
-        return { name: `${service.name} (via ${edge?.name ?? 'direct'})`, url: `http://${edge?.listen ?? `${LOOPBACK}:${service.port}`}/healthz` };
+        const edge = [...links.values()].find(
+          (candidate) =>
+            candidate.upstream.endsWith(`:${service.port}`) && candidate.name.startsWith('edge-'),
+        );
+        return {
+          name: `${service.name} (via ${edge?.name ?? 'direct'})`,
+          url: `http://${edge?.listen ?? `${LOOPBACK}:${service.port}`}/healthz`,
+        };
       }),
       context.startTimeoutMs,
     );
   } catch (error) {
     await teardown.disposeAsync();
-    throw error instanceof LabError ? error : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
+    throw error instanceof LabError
+      ? error
+      : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
   }
 
   const moved = teardown.move();
@@ -197,14 +208,20 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   return {
     deployment,
     routeUrl,
-    services: services.map((service) => ({ name: service.name, metricsUrl: `http://${LOOPBACK}:${service.port}/metrics` })),
+    services: services.map((service) => ({
+      name: service.name,
+      metricsUrl: `http://${LOOPBACK}:${service.port}/metrics`,
+    })),
     databases:
       deployment === 'monolith'
         ? { users: context.postgresUrl('monolith'), payments: context.postgresUrl('monolith') }
         : { users: context.postgresUrl('signup'), payments: context.postgresUrl('payment') },
     applyFault: (fault: Fault) => {
       if (!links.has(fault.link)) {
-        throw new LabError('INVALID_SCENARIO', `link ${fault.link} does not exist in the ${deployment} deployment`);
+        throw new LabError(
+          'INVALID_SCENARIO',
+          `link ${fault.link} does not exist in the ${deployment} deployment`,
+        );
       }
       return applyLinkFault(toxiproxy, fault);
     },

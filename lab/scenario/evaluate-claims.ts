@@ -6,7 +6,10 @@ export function observe(claim: ClaimDefinition, deployment: DeploymentResult | u
   const route = deployment?.routes.find((candidate) => candidate.route === claim.route);
   if (!deployment || !route) return null;
   if (claim.metric === 'recoverySeconds') {
-    return deployment.recovery.find((entry) => entry.route === claim.route && entry.afterPhase === claim.phase)?.seconds ?? null;
+    return (
+      deployment.recovery.find((entry) => entry.route === claim.route && entry.afterPhase === claim.phase)
+        ?.seconds ?? null
+    );
   }
   const phase: PhaseSummary | undefined = route.phases.find((candidate) => candidate.phase === claim.phase);
   if (!phase) return null;

@@ -34,7 +34,10 @@ export async function loadScenario(dir: string, name: string): Promise<Scenario>
     throw new LabError('INVALID_SCENARIO', `${file} must \`export default defineScenario({...})\``);
   }
   if (scenario.name !== name) {
-    throw new LabError('INVALID_SCENARIO', `${file} declares name "${scenario.name}"; it must match the file name "${name}"`);
+    throw new LabError(
+      'INVALID_SCENARIO',
+      `${file} declares name "${scenario.name}"; it must match the file name "${name}"`,
+    );
   }
   return scenario;
 }

@@ -56,7 +56,11 @@ export function newRunId(scenarioName: string, now = new Date()): string {
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new LabError('INTERRUPTED', 'interrupted: the run was stopped and everything it started was torn down');
+  if (signal?.aborted)
+    throw new LabError(
+      'INTERRUPTED',
+      'interrupted: the run was stopped and everything it started was torn down',
+    );
 }
 
 async function sleepUntil(targetMs: number, signal: AbortSignal | undefined): Promise<void> {
@@ -64,10 +68,14 @@ async function sleepUntil(targetMs: number, signal: AbortSignal | undefined): Pr
   if (waitMs <= 0) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -89,7 +97,11 @@ async function runDeployment(
   const startedAtMs = performance.now();
   const scraper = scrapeMetrics(started.services, startedAtMs);
   const load = driveLoad({
-    routes: ROUTES.map((route) => ({ route, url: started.routeUrl(route), ratePerSecond: scenario.load[route].ratePerSecond })),
+    routes: ROUTES.map((route) => ({
+      route,
+      url: started.routeUrl(route),
+      ratePerSecond: scenario.load[route].ratePerSecond,
+    })),
     durationS: scenario.durationS,
     timeoutMs: DEFAULTS.clientTimeoutMs,
     maxInFlightPerRoute: DEFAULTS.maxInFlightPerRoute,
@@ -112,7 +124,8 @@ async function runDeployment(
       }
       if (applicable.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
       await sleepUntil(startedAtMs + window.endS * 1000, signal);
-      if (applicable.length > 0) log(`[${deployment}] t=${window.endS}s heal: faults of ${phase.name} undone`);
+      if (applicable.length > 0)
+        log(`[${deployment}] t=${window.endS}s heal: faults of ${phase.name} undone`);
     }
   } finally {
     // Always wait for the generator, so no request outlives the deployment it was sent to.
@@ -167,13 +180,25 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     runId: options.runId ?? newRunId(scenario.name, startedAt),
-    scenario: { name: scenario.name, title: scenario.title, claim: scenario.claim, whatToLookAt: scenario.whatToLookAt },
+    scenario: {
+      name: scenario.name,
+      title: scenario.title,
+      claim: scenario.claim,
+      whatToLookAt: scenario.whatToLookAt,
+    },
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     wallTimeMs: Math.round(performance.now() - wallStart),
     runtime: { name: lab.runtime, details: lab.details },
-    load: ROUTES.map((route) => ({ route, ratePerSecond: scenario.load[route].ratePerSecond, connections: DEFAULTS.maxInFlightPerRoute })),
-    phases: phaseWindows(scenario).map((window, index) => ({ ...window, story: scenario.timeline[index]?.story ?? '' })),
+    load: ROUTES.map((route) => ({
+      route,
+      ratePerSecond: scenario.load[route].ratePerSecond,
+      connections: DEFAULTS.maxInFlightPerRoute,
+    })),
+    phases: phaseWindows(scenario).map((window, index) => ({
+      ...window,
+      story: scenario.timeline[index]?.story ?? '',
+    })),
     faults: faultWindows(scenario),
     deployments,
     hypothesis: { held: claims.every((claim) => claim.held), claims },

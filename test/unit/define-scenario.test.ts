@@ -15,7 +15,15 @@ const valid = (): ScenarioDefinition => ({
     { name: 'cut', durationS: 2, story: 'cut the link', faults: [partition('payment-api')] },
   ],
   hypothesis: [
-    { id: 'pay-ok', says: 'pay works', deployment: 'split', route: 'pay', phase: 'cut', metric: 'successRate', atLeast: 0.9 },
+    {
+      id: 'pay-ok',
+      says: 'pay works',
+      deployment: 'split',
+      route: 'pay',
+      phase: 'cut',
+      metric: 'successRate',
+      atLeast: 0.9,
+    },
   ],
   whatToLookAt: [],
 });
@@ -33,14 +41,38 @@ describe('defineScenario', () => {
   });
 
   it.each<[string, (definition: ScenarioDefinition) => void, RegExp]>([
-    ['a title that is not a question', (d) => void (d.title = 'A statement.'), /title must be phrased as a question/],
+    [
+      'a title that is not a question',
+      (d) => void (d.title = 'A statement.'),
+      /title must be phrased as a question/,
+    ],
     ['a bad name', (d) => void (d.name = 'Bad Name'), /name must be kebab-case/],
     ['a negative rate', (d) => void (d.load.pay.ratePerSecond = -1), /load\.pay\.ratePerSecond/],
-    ['an unknown link', (d) => void (d.timeline[1]!.faults = [partition('nowhere' as never)]), /timeline\[1\]\.faults\[0\]\.link/],
-    ['a duplicate phase', (d) => void (d.timeline[1]!.name = 'baseline'), /timeline\[1\]\.name "baseline" is used twice/],
-    ['a claim on a missing phase', (d) => void (d.hypothesis[0]!.phase = 'later'), /hypothesis\[0\]\.phase "later"/],
-    ['a claim with an unknown metric', (d) => void (d.hypothesis[0]!.metric = 'speed' as never), /hypothesis\[0\]\.metric/],
-    ['a claim without tolerance', (d) => void delete d.hypothesis[0]!.atLeast, /hypothesis\[0\] needs atLeast or atMost/],
+    [
+      'an unknown link',
+      (d) => void (d.timeline[1]!.faults = [partition('nowhere' as never)]),
+      /timeline\[1\]\.faults\[0\]\.link/,
+    ],
+    [
+      'a duplicate phase',
+      (d) => void (d.timeline[1]!.name = 'baseline'),
+      /timeline\[1\]\.name "baseline" is used twice/,
+    ],
+    [
+      'a claim on a missing phase',
+      (d) => void (d.hypothesis[0]!.phase = 'later'),
+      /hypothesis\[0\]\.phase "later"/,
+    ],
+    [
+      'a claim with an unknown metric',
+      (d) => void (d.hypothesis[0]!.metric = 'speed' as never),
+      /hypothesis\[0\]\.metric/,
+    ],
+    [
+      'a claim without tolerance',
+      (d) => void delete d.hypothesis[0]!.atLeast,
+      /hypothesis\[0\] needs atLeast or atMost/,
+    ],
     ['a zero-length phase', (d) => void (d.timeline[0]!.durationS = 0), /timeline\[0\]\.durationS/],
   ])('refuses %s, naming the field', (_label, mutate, message) => {
     const definition = valid();
@@ -77,7 +109,11 @@ describe('evaluateClaims', () => {
   });
 
   it('holds when the observed value is within tolerance', () => {
-    expect(evaluateClaims(scenario, [deployment(0.95)])[0]).toMatchObject({ held: true, observed: 0.95, expected: '>= 0.9' });
+    expect(evaluateClaims(scenario, [deployment(0.95)])[0]).toMatchObject({
+      held: true,
+      observed: 0.95,
+      expected: '>= 0.9',
+    });
   });
 
   it('fails when outside tolerance or not measured', () => {

@@ -27,11 +27,17 @@ describe('fault vocabulary', () => {
       toxics: [{ type: 'latency', stream: 'downstream', attributes: { latency: 200, jitter: 20 } }],
     });
     const plan = planToxiproxy(slicer('payment-api', { averageBytes: 10, delayMicros: 500 }));
-    expect(plan.action === 'toxics' && plan.toxics[0]?.attributes).toEqual({ average_size: 10, size_variation: 0, delay: 500 });
+    expect(plan.action === 'toxics' && plan.toxics[0]?.attributes).toEqual({
+      average_size: 10,
+      size_variation: 0,
+      delay: 500,
+    });
   });
 
   it('describes faults with the link name', () => {
     expect(describeFault(partition('payment-api'))).toContain('payment-api');
-    expect(describeFault(latency('signup-db', { ms: 50, jitterMs: 5 }))).toBe('+50 ms ± 5 ms (downstream) on signup-db');
+    expect(describeFault(latency('signup-db', { ms: 50, jitterMs: 5 }))).toBe(
+      '+50 ms ± 5 ms (downstream) on signup-db',
+    );
   });
 });

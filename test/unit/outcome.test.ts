@@ -9,7 +9,10 @@ describe('causeOfClientError', () => {
     [withCode('ECONNRESET'), 'reset'],
     [withCode('UND_ERR_SOCKET', 'other side closed'), 'reset'],
     [withCode('UND_ERR_HEADERS_TIMEOUT'), 'client_timeout'],
-    [Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }), 'client_timeout'],
+    [
+      Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+      'client_timeout',
+    ],
     [withCode('UND_ERR_CONNECT_TIMEOUT'), 'connect_timeout'],
     [withCode('ENOTFOUND'), 'dns'],
     [new Error('fetch failed', { cause: withCode('ECONNREFUSED') }), 'refused'],
@@ -21,7 +24,9 @@ describe('causeOfClientError', () => {
 
 describe('causeOfResponse', () => {
   it('takes the cause a service put in its JSON body', () => {
-    expect(causeOfResponse(504, JSON.stringify({ error: 'payment timed out', cause: 'deadline' }))).toBe('deadline');
+    expect(causeOfResponse(504, JSON.stringify({ error: 'payment timed out', cause: 'deadline' }))).toBe(
+      'deadline',
+    );
   });
 
   it('falls back to the status when the body has no usable cause', () => {

@@ -1,0 +1,72 @@
+/**
+ * The lab cleans up after itself: after a stop, and after Ctrl-C in the middle of a scenario run, no
+ * toxiproxy-server, postgres or service process and no listening port of the lab remains.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lab/local/local-runtime.ts';
+import { descendantsOf, isAlive, listeningPorts } from './support/process-tree.ts';
+import { startTestLab } from './support/lab.ts';
+
+const labTempDirs = (): string[] => readdirSync(os.tmpdir()).filter((entry) => entry.startsWith('splitlab-'));
+
+describe('teardown', () => {
+  it('stops every process it started and frees every port', async () => {
+    const portsBefore = listeningPorts();
+    const tempDirsBefore = labTempDirs();
+    const lab = await startTestLab();
+    await lab.startDeployment('monolith');
+    await lab.startDeployment('split');
+    const children = descendantsOf(process.pid).filter((child) => !child.command.includes('vitest'));
+    const names = children.map((child) => child.command).join('\n');
+    expect(names).toContain('toxiproxy-server');
+    expect(names).toContain('postgres');
+    expect(names).toContain('services/signup-service.ts');
+    const newPorts = [...listeningPorts()].filter((port) => !portsBefore.has(port));
+    // toxiproxy API + postgres + 4 services + 7 proxies at the very least.
+    expect(newPorts.length).toBeGreaterThanOrEqual(13);
+
+    await lab.stop();
+    await lab.stop(); // safe twice
+
+    expect(children.filter((child) => isAlive(child.pid))).toEqual([]);
+    const stillListening = newPorts.filter((port) => listeningPorts().has(port));
+    expect(stillListening).toEqual([]);
+    expect(labTempDirs()).toEqual(tempDirsBefore);
+  });
+
+  it('tears everything down when a scenario run gets SIGINT', async () => {
+    const portsBefore = listeningPorts();
+    const tempDirsBefore = labTempDirs();
+    const cli = spawn(
+      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
+      ['lab/cli.ts', 'partition', '--reports-dir', path.join(PROJECT_ROOT, 'reports', '.test-interrupted')],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRYPT_N: '1024' } },
+    );
+    let output = '';
+    const sawLoad = new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (output.includes('[monolith] t=0s baseline')) resolve();
+      };
+      cli.stdout.on('data', onData);
+      cli.stderr.on('data', onData);
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    await Promise.race([sawLoad, exited]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const children = descendantsOf(cli.pid ?? -1);
+    expect(children.map((child) => child.command).join('\n')).toContain('services/monolith.ts');
+    const newPorts = [...listeningPorts()].filter((port) => !portsBefore.has(port));
+
+    cli.kill('SIGINT');
+    const code = await exited;
+    expect(code, output).toBe(130);
+    expect(children.filter((child) => isAlive(child.pid))).toEqual([]);
+    expect(newPorts.filter((port) => listeningPorts().has(port))).toEqual([]);
+    expect(labTempDirs()).toEqual(tempDirsBefore);
+  });
+});

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import type { EChartsOption } from 'echarts';
+import type { RunResults } from '../../lab/results.ts';
+import { buildReportCharts, type ChartSpec } from '../../lab/report/charts.ts';
+import { escapeHtml, inlineScript, jsonForScript } from '../../lab/report/html.ts';
+import { CHARTS_SCRIPT_ID, RESULTS_SCRIPT_ID, renderRunReport } from '../../lab/report/render-run.ts';
+import { makeReportResults } from './fixtures/report-results.ts';
+
+function jsonBlock(page: string, id: string): unknown {
+  const match = new RegExp(`<script type="application/json" id="${id}">([\\s\\S]*?)</script>`).exec(page);
+  if (!match?.[1]) throw new Error(`no JSON block ${id}`);
+  return JSON.parse(match[1]);
+}
+
+/** Asserts on text with whitespace collapsed (the page is formatted), without printing 1 MB on failure. */
+function expectText(page: string, ...texts: string[]): void {
+  const flat = page.replace(/\s+/g, ' ');
+  for (const text of texts) expect(flat.includes(text), `page should contain: ${text}`).toBe(true);
+}
+
+function expectNoText(page: string, ...texts: string[]): void {
+  const flat = page.replace(/\s+/g, ' ');
+  for (const text of texts) expect(flat.includes(text), `page should not contain: ${text}`).toBe(false);
+}
+
+function hostileResults(): RunResults {
+  const results = makeReportResults({
+    scenario: {
+      name: 'hostile',
+      title: 'Does <script>alert(1)</script> run?',
+      claim: 'Tom & Jerry say "</script><script>alert(2)</script>"',
+      whatToLookAt: ['<img src=x onerror=alert(3)>'],
+    },
+    runtime: { name: 'local', details: { '<b>key</b>': "it's <i>fine</i>" } },
+  });
+  const [claim] = results.hypothesis.claims;
+  if (claim) claim.description = '"><img src=x onerror=alert(4)>';
+  const [fault] = results.faults;
+  if (fault) fault.fault = '</script><svg onload=alert(5)>';
+  return results;
+}
+
+describe('renderRunReport', () => {
+  const results = makeReportResults();
+  const page = renderRunReport(results);
+
+  it('is one HTML document that loads nothing from the network', () => {
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expectText(page, `<meta http-equiv="Content-Security-Policy" content="default-src 'none';`);
+    const externalLoads = [
+      /<script[^>]*\ssrc\s*=/i,
+      /<link\b/i,
+      /\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i,
+      /url\(\s*["']?(https?:)?\/\//i,
+      /@import/i,
+    ];
+    for (const pattern of externalLoads) expect(pattern.test(page), String(pattern)).toBe(false);
+    // URLs that appear only as text inside the inlined library: XML namespaces and licence links.
+    const urls = new Set(page.match(/https?:\/\/[^\s"'`)<>]+/g) ?? []);
+    const allowed =
+      /^https?:\/\/(www\.w3\.org\/|www\.apache\.org\/licenses\/|github\.com\/ecomfe\/zrender\/)/;
+    expect([...urls].filter((url) => !allowed.test(url))).toEqual([]);
+  });
+
+  it('inlines the ECharts library and the script that draws the charts', () => {
+    expect(page.length).toBeGreaterThan(500_000);
+    expectText(page, 'echarts');
+    expectText(page, "getElementById('splitlab-charts')");
+    expect(page.match(/<script\b/g)).toHaveLength(4);
+    expect(page.match(/<\/script>/g)).toHaveLength(4);
+  });
+
+  it('shows the question, the claim it tests and the verdict', () => {
+    expectText(page, `<title>${escapeHtml(results.scenario.title)} — splitlab</title>`);
+    expectText(page, `<h1>${escapeHtml(results.scenario.title)}</h1>`);
+    expectText(page, escapeHtml(results.scenario.claim));
+    expectText(page, 'Hypothesis did not hold');
+    expectNoText(page, 'Hypothesis held');
+    expectText(page, '3 of 4 claims held');
+    expectText(page, results.runId);
+    expectText(page, '2026-11-25 12:05:03 UTC');
+    expectText(page, '1 min 39 s');
+    expectText(page, 'toxiproxy: 2.12.0');
+  });
+
+  it('says the hypothesis held when it did', () => {
+    const held = makeReportResults();
+    held.hypothesis = {
+      held: true,
+      claims: held.hypothesis.claims.map((claim) => ({ ...claim, held: true })),
+    };
+    const heldPage = renderRunReport(held);
+    expectText(heldPage, 'Hypothesis held');
+    expectNoText(heldPage, 'Hypothesis did not hold');
+  });
+
+  it('has one row per claim with its expectation, observation and outcome', () => {
+    for (const claim of results.hypothesis.claims) {
+      const row = new RegExp(`<tr class="[^"]*" data-claim-id="${claim.id}">([\\s\\S]*?)</tr>`).exec(
+        page,
+      )?.[1];
+      if (row === undefined) throw new Error(`no row for claim ${claim.id}`);
+      expectText(row, escapeHtml(claim.description));
+      expectText(row, claim.held ? '✓ held' : '✗ did not hold');
+    }
+    const failed = /data-claim-id="split-checkout-fails-fast">([\s\S]*?)<\/tr>/.exec(page)?.[1] ?? '';
+    expectText(failed, '≤ 500 ms');
+    expectText(failed, '2.01 s');
+    const share = /data-claim-id="split-circuit-opens">([\s\S]*?)<\/tr>/.exec(page)?.[1] ?? '';
+    expectText(share, '77.8 %');
+  });
+
+  it('shows the timeline, the load, the per-phase tables, recovery and the audit', () => {
+    expectText(page, 'signup-service can no longer reach payment-service');
+    expectText(page, '<code>payment-api</code>');
+    expectText(page, 'POST /charge on payment-service via edge-payment');
+    expectText(page, 'circuit_open 350, deadline 100');
+    expectNoText(page, 'did not recover');
+    expectText(page, 'orphan users');
+    expectText(page, '<td class="num bad">412</td>');
+    expectText(page, escapeHtml(results.scenario.whatToLookAt[0] ?? ''));
+    expectText(page, 'results schema version');
+    expectText(page, `node lab/report/rerender.ts reports/${results.runId}`);
+  });
+
+  it('embeds the results, which parse back to the same object', () => {
+    expect(jsonBlock(page, RESULTS_SCRIPT_ID)).toEqual(results);
+  });
+
+  it('embeds one chart spec per chart element', () => {
+    const specs = jsonBlock(page, CHARTS_SCRIPT_ID) as ChartSpec[];
+    // 3 routes x 2 kinds x 2 deployments + 3 services.
+    expect(specs).toHaveLength(15);
+    for (const spec of specs) expectText(page, `id="${spec.id}"`);
+  });
+
+  it('escapes every string from the results', () => {
+    const hostile = hostileResults();
+    const hostilePage = renderRunReport(hostile);
+    expectText(hostilePage, 'Does &lt;script&gt;alert(1)&lt;/script&gt; run?');
+    expectText(hostilePage, 'Tom &amp; Jerry');
+    expectText(hostilePage, '&lt;img src=x onerror=alert(3)&gt;');
+    expectText(hostilePage, '&lt;b&gt;key&lt;/b&gt;: it&#39;s &lt;i&gt;fine&lt;/i&gt;');
+    for (const payload of [
+      'alert(1)</script>',
+      '<img src=x',
+      '<svg onload',
+      '<script>alert(2)',
+      '<b>key',
+      '<i>fine',
+    ]) {
+      expectNoText(hostilePage, payload);
+    }
+    // Still exactly the four script elements the renderer writes: nothing broke out of the JSON blocks.
+    expect(hostilePage.match(/<script\b/g)).toHaveLength(4);
+    expect(hostilePage.match(/<\/script>/gi)).toHaveLength(4);
+    expect(jsonBlock(hostilePage, RESULTS_SCRIPT_ID)).toEqual(hostile);
+  });
+
+  it('renders results without faults, claims or service samples', () => {
+    const bare = makeReportResults({ faults: [], hypothesis: { held: true, claims: [] } });
+    for (const deployment of bare.deployments) deployment.services = [];
+    const barePage = renderRunReport(bare);
+    expectText(barePage, 'This scenario states no claims.');
+    expectText(barePage, 'No service samples in monolith.');
+  });
+});
+
+describe('chart options', () => {
+  const results = makeReportResults();
+  const charts = buildReportCharts(results);
+
+  type Timeline = {
+    name: string;
+    markArea: { data: [{ name: string; xAxis: number }, { xAxis: number }][] };
+    markLine: { data: { name: string; xAxis: number }[] };
+  };
+  const timelineOf = (option: EChartsOption): Timeline => {
+    const series = option.series as unknown as Timeline[];
+    const timeline = series.find((s) => s.name === 'timeline');
+    if (!timeline) throw new Error('no timeline series');
+    return timeline;
+  };
+  const yMax = (option: EChartsOption) => (option.yAxis as { max: number }).max;
+
+  it('shades a fault only in the deployments whose link it touched', () => {
+    const checkout = charts.routes.find((r) => r.route === 'checkout');
+    const monolith = checkout?.throughput.find((c) => c.deployment === 'monolith')?.chart;
+    const split = checkout?.throughput.find((c) => c.deployment === 'split')?.chart;
+    if (!monolith || !split) throw new Error('missing checkout charts');
+    expect(timelineOf(monolith.option).markArea.data).toEqual([]);
+    expect(timelineOf(split.option).markArea.data).toEqual([
+      [{ name: 'partition\npayment-api', xAxis: 20 }, { xAxis: 50 }],
+    ]);
+    // Phase boundaries are marked everywhere.
+    expect(timelineOf(monolith.option).markLine.data.map((d) => d.name)).toEqual([
+      'baseline',
+      'partition',
+      'recovery',
+    ]);
+  });
+
+  it('gives both deployments of a route the same y scale and every chart the same x range', () => {
+    for (const route of charts.routes) {
+      const [a, b] = route.throughput.map((c) => c.chart?.option);
+      const [c, d] = route.latency.map((l) => l.chart?.option);
+      if (!a || !b || !c || !d) throw new Error(`missing charts for ${route.route}`);
+      expect(yMax(a)).toBe(yMax(b));
+      expect(yMax(c)).toBe(yMax(d));
+      expect((c.yAxis as { type: string }).type).toBe('log');
+    }
+    const ranges = new Set(charts.all.map((chart) => JSON.stringify(chart.option.xAxis)));
+    expect(ranges.size).toBe(1);
+  });
+
+  it('stacks failures by cause with one colour per cause across all charts', () => {
+    const split = charts.routes.find((r) => r.route === 'checkout')?.throughput[1]?.chart;
+    const series = (split?.option.series ?? []) as {
+      name: string;
+      stack?: string;
+      itemStyle?: { color: string };
+    }[];
+    const stacked = series.filter((s) => s.stack === 'outcome');
+    expect(stacked.map((s) => s.name)).toEqual(['success', 'circuit_open', 'deadline', 'reset']);
+    for (const s of stacked) expect(s.itemStyle?.color).toBe(charts.outcomeColours[s.name]);
+  });
+
+  it('leaves out service series that were never measured', () => {
+    const payment = charts.services.find((g) => g.deployment === 'split')?.charts[1];
+    expect(payment?.service).toBe('payment-service');
+    const names = ((payment?.chart.option.series ?? []) as { name: string }[]).map((s) => s.name);
+    expect(names).toEqual(['event-loop delay p99 (ms)', 'requests in flight', 'timeline']);
+  });
+});
+
+describe('html helpers', () => {
+  it('escapes markup and keeps JSON blocks closed', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    const json = jsonForScript({ s: '</script><!-- & \u2028' });
+    expect(json).not.toMatch(/[<>&\u2028]/);
+    expect(JSON.parse(json)).toEqual({ s: '</script><!-- & \u2028' });
+    expect(inlineScript('var s = "</SCRIPT>";')).toBe('var s = "<\\/SCRIPT>";');
+  });
+});
