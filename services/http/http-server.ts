@@ -1,0 +1,123 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServiceMetrics } from '../metrics/service-metrics.ts';
+import { monotonicClock, type Clock } from '../runtime/deadline.ts';
+import type { Logger } from '../runtime/log.ts';
+import { errorReply } from './error-reply.ts';
+import { ClientClosedRequestError, MethodNotAllowedError, RouteNotFoundError } from './http-errors.ts';
+import { createRequestContext } from './request-context.ts';
+import { createRouter, type JsonReply, type Route } from './router.ts';
+import { sendJson } from './send-json.ts';
+
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly routes: readonly Route[];
+  readonly metrics: ServiceMetrics;
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  /** Paths kept out of the request counters, so scraping /metrics does not show up as load. */
+  readonly unobservedPaths: ReadonlySet<string>;
+  readonly clock?: Clock;
+}
+
+export interface RunningHttpServer {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish for `graceMs`, then cuts what is left. */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * A `node:http` server that answers JSON on the given routes, 404/405 elsewhere, and turns every thrown
+ * error into a JSON answer via error-reply.ts.
+ *
+ * @example
+ *   const server = await startHttpServer({ host: '127.0.0.1', port: 0, routes, metrics, log, ... });
+ *   server.port; // e.g. 41234
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const clock = options.clock ?? monotonicClock;
+  const match = createRouter(options.routes);
+
+  const dispatch = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const receivedAt = clock();
+    const url = request.url ?? '/';
+    const observed = !options.unobservedPaths.has(url.split('?')[0] ?? url);
+    if (observed) {
+      options.metrics.requestStarted();
+      response.once('close', () => {
+        options.metrics.requestFinished(response.writableFinished ? response.statusCode : undefined);
+      });
+    }
+    const abort = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) abort.abort(new ClientClosedRequestError('client closed the request'));
+    });
+
+    let reply: JsonReply;
+    try {
+      const route = match(request.method ?? 'GET', url);
+      if (route.kind === 'not_found') throw new RouteNotFoundError(route.path);
+      if (route.kind === 'method_not_allowed') {
+        throw new MethodNotAllowedError(request.method ?? '?', route.path, route.allow);
+      }
+      const context = createRequestContext(request, abort.signal, {
+        bodyLimitBytes: options.bodyLimitBytes,
+        receivedAt,
+      });
+      reply = await route.handler(context);
+    } catch (error) {
+      reply = errorReply(error, options.log);
+    }
+    if (reply.status === 413) {
+      // Stop reading the rest of an oversized upload: answer, then drop the connection.
+      response.once('finish', () => request.socket.destroy());
+    }
+    sendJson(response, reply);
+  };
+
+  const server = http.createServer((request, response) => {
+    dispatch(request, response).catch((error: unknown) => {
+      options.log.throttled('dispatch_failed', { message: String(error) });
+      response.destroy();
+    });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Node's default answer to an unparseable request is a bare 400; keep error bodies JSON.
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: 'malformed HTTP request', detail: error.code ?? error.message });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    host: options.host,
+    port: address.port,
+    close(graceMs) {
+      closing ??= new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

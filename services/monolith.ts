@@ -1,0 +1,87 @@
+/**
+ * The monolith: signup and payment in one process, one database, one connection pool. Checkout is a
+ * single transaction, so a failed charge can never leave a user behind.
+ *
+ *   node services/monolith.ts
+ *
+ * Environment:
+ *   DATABASE_URL   postgres://user:password@host:port/monolith (required)
+ *   HOST           listen address (default 127.0.0.1)
+ *   PORT           listen port (default 0: the kernel picks; see the `listening` line)
+ *   SERVICE_NAME   name in logs and /metrics (default monolith)
+ *   SCRYPT_N       scrypt cost N, a power of two (default 16384)
+ *   DB_TIMEOUT_MS  bound on waiting for a pooled connection and on one query (default 5000)
+ *
+ * Routes: POST /signup, POST /pay, POST /checkout, GET /healthz, GET /metrics.
+ */
+import type pg from 'pg';
+import { withTransaction } from './db/with-transaction.ts';
+import type { Handler } from './http/router.ts';
+import { createChargeHandler } from './payment/charge-handler.ts';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './payment/charge-request.ts';
+import { createInProcessPaymentGateway } from './payment/in-process-payment-gateway.ts';
+import { readCommonConfig, type CommonServiceConfig } from './runtime/config.ts';
+import { runMain } from './runtime/run-main.ts';
+import { startService, type StartedService } from './runtime/start-service.ts';
+import { ChargeAfterSignupFailedError, checkout } from './signup/checkout.ts';
+import { hashPassword, type ScryptCost } from './signup/password-hash.ts';
+import { createSignupHandler } from './signup/signup-handler.ts';
+import { parseCheckoutRequest } from './signup/signup-request.ts';
+import { insertUser } from './signup/user-store.ts';
+
+export type MonolithConfig = CommonServiceConfig;
+
+/** Reads the monolith's configuration from environment variables (see the top of this file). */
+export function monolithConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MonolithConfig {
+  return readCommonConfig(env);
+}
+
+/**
+ * Starts the monolith in this process.
+ *
+ * @example
+ *   await using monolith = await startMonolith({ databaseUrl: pg.urlFor('monolith'), scryptN: 1024 });
+ *   await fetch(`${monolith.url}/signup`, { method: 'POST', body: JSON.stringify({ email, password }) });
+ */
+export async function startMonolith(config: MonolithConfig): Promise<StartedService> {
+  return await startService({
+    role: 'monolith',
+    config,
+    tables: ['users', 'payments'],
+    mount: ({ pool, scrypt }) => ({
+      routes: [
+        { method: 'POST', path: '/signup', handler: createSignupHandler(pool, scrypt) },
+        { method: 'POST', path: '/pay', handler: createChargeHandler(pool) },
+        { method: 'POST', path: '/checkout', handler: createMonolithCheckoutHandler(pool, scrypt) },
+      ],
+    }),
+  });
+}
+
+/** Checkout on one transaction: the user and the payment commit together or not at all. */
+function createMonolithCheckoutHandler(pool: pg.Pool, scrypt: ScryptCost): Handler {
+  return async (context) => {
+    const request = parseCheckoutRequest(await context.readJsonBody());
+    const idempotencyKey = parseIdempotencyKey(context.header(IDEMPOTENCY_KEY_HEADER), { required: false });
+    const passwordHash = await hashPassword(request.password, scrypt);
+    const call = { deadline: context.deadline, signal: context.signal };
+    try {
+      const result = await withTransaction(
+        pool,
+        (tx) =>
+          checkout(
+            { email: request.email, passwordHash, amountCents: request.amountCents, idempotencyKey },
+            { createUser: (user) => insertUser(tx, user), payments: createInProcessPaymentGateway(tx) },
+            call,
+          ),
+        call,
+      );
+      return { status: 201, body: result };
+    } catch (error) {
+      // The user was rolled back together with the charge: there is no orphan to name, only the cause.
+      throw error instanceof ChargeAfterSignupFailedError ? error.cause : error;
+    }
+  };
+}
+
+if (import.meta.main) await runMain('monolith', () => startMonolith(monolithConfigFromEnv()));

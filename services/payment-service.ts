@@ -1,0 +1,47 @@
+/**
+ * payment-service: the payment half of the split deployment, with its own database. The load generator
+ * reaches POST /charge directly; signup-service reaches it for checkout.
+ *
+ *   node services/payment-service.ts
+ *
+ * Environment:
+ *   DATABASE_URL   postgres://user:password@host:port/payment (required)
+ *   HOST           listen address (default 127.0.0.1)
+ *   PORT           listen port (default 0: the kernel picks; see the `listening` line)
+ *   SERVICE_NAME   name in logs and /metrics (default payment-service)
+ *   SCRYPT_N       accepted for symmetry with the other services; payment hashes nothing
+ *   DB_TIMEOUT_MS  bound on waiting for a pooled connection and on one query (default 5000)
+ *
+ * Routes: POST /charge (honours the caller's X-Deadline-Ms budget), GET /healthz, GET /metrics.
+ */
+import { createChargeHandler } from './payment/charge-handler.ts';
+import { readCommonConfig, type CommonServiceConfig } from './runtime/config.ts';
+import { runMain } from './runtime/run-main.ts';
+import { startService, type StartedService } from './runtime/start-service.ts';
+
+export type PaymentServiceConfig = CommonServiceConfig;
+
+/** Reads payment-service's configuration from environment variables (see the top of this file). */
+export function paymentServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PaymentServiceConfig {
+  return readCommonConfig(env);
+}
+
+/**
+ * Starts payment-service in this process.
+ *
+ * @example
+ *   await using payment = await startPaymentService({ databaseUrl: pg.urlFor('payment') });
+ */
+export async function startPaymentService(config: PaymentServiceConfig): Promise<StartedService> {
+  return await startService({
+    role: 'payment-service',
+    config,
+    tables: ['payments'],
+    mount: ({ pool }) => ({
+      routes: [{ method: 'POST', path: '/charge', handler: createChargeHandler(pool) }],
+    }),
+  });
+}
+
+if (import.meta.main)
+  await runMain('payment-service', () => startPaymentService(paymentServiceConfigFromEnv()));

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { asDatabaseError, DatabaseUnavailableError } from '../db/database-errors.ts';
+import type { Queryable } from '../db/queryable.ts';
+import type { ChargeRequest, ChargeResult } from './payment-gateway.ts';
+
+/** The key was already used for a different user or amount; answered as 422. */
+export class IdempotencyKeyReusedError extends Error {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  override name = 'IdempotencyKeyReusedError';
+  readonly field = 'Idempotency-Key';
+}
+
+interface PaymentRow {
+  id: string;
+  user_id: string;
+  amount_cents: number;
+}
+
+/**
+ * Records a charge at most once per idempotency key. The unique constraint, not a read-then-write, is what
+ * guarantees it: two concurrent requests with one key both reach the INSERT, one of them inserts, the
+ * other waits for it and then replays its row.
+ *
+ * @example
+ *   const { paymentId, replayed } = await recordCharge(tx, { userId, amountCents: 1999, idempotencyKey: 'k1' });
+ */
+export async function recordCharge(db: Queryable, request: ChargeRequest): Promise<ChargeResult> {
+  try {
+    const id = randomUUID();
+    const inserted = await db.query(
+      `INSERT INTO payments (id, user_id, amount_cents, idempotency_key) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [id, request.userId, request.amountCents, request.idempotencyKey],
+    );
+    if (inserted.rowCount === 1) return { paymentId: id, replayed: false };
+
+    const existing = await db.query<PaymentRow>(
+      'SELECT id, user_id, amount_cents FROM payments WHERE idempotency_key = $1',
+      [request.idempotencyKey],
+    );
+    const row = existing.rows[0];
+    if (!row) throw new DatabaseUnavailableError('payment row vanished between conflict and read');
+    if (row.user_id !== request.userId || row.amount_cents !== request.amountCents) {
+      throw new IdempotencyKeyReusedError(
+        `Idempotency-Key ${request.idempotencyKey} was already used for a different user or amount`,
+      );
+    }
+    return { paymentId: row.id, replayed: true };
+  } catch (error) {
+    throw asDatabaseError(error, 'recording the payment');
+  }
+}

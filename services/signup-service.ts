@@ -1,0 +1,126 @@
+/**
+ * signup-service: the signup half of the split deployment, with its own database. Its checkout commits
+ * the user, then asks payment-service to charge over HTTP; if that call fails the user stays, unpaid.
+ *
+ *   node services/signup-service.ts
+ *
+ * Environment:
+ *   DATABASE_URL         postgres://user:password@host:port/signup (required)
+ *   PAYMENT_URL          base URL of payment-service, e.g. http://payment-service:41234 (required)
+ *   DNS_SERVER           ip:port of the DNS server to resolve PAYMENT_URL's host with, and nothing else;
+ *                        answers are cached for their TTL (default: the system resolver)
+ *   PAYMENT_DEADLINE_MS  budget for one payment call, passed on as X-Deadline-Ms (default 5000)
+ *   HOST                 listen address (default 127.0.0.1)
+ *   PORT                 listen port (default 0: the kernel picks; see the `listening` line)
+ *   SERVICE_NAME         name in logs and /metrics (default signup-service)
+ *   SCRYPT_N             scrypt cost N, a power of two (default 16384)
+ *   DB_TIMEOUT_MS        bound on waiting for a pooled connection and on one query (default 5000)
+ *
+ * Routes: POST /signup, POST /checkout, GET /healthz, GET /metrics.
+ */
+import { isIP } from 'node:net';
+import type pg from 'pg';
+import type { IPolicy } from 'cockatiel';
+import type { Handler } from './http/router.ts';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './payment/charge-request.ts';
+import { createDnsLookup } from './payment/dns-lookup.ts';
+import { createHttpPaymentGateway } from './payment/http-payment-gateway.ts';
+import type { PaymentGateway } from './payment/payment-gateway.ts';
+import {
+  ConfigError,
+  readCommonConfig,
+  readInteger,
+  readString,
+  type CommonServiceConfig,
+} from './runtime/config.ts';
+import { SERVICE_DEFAULTS } from './runtime/defaults.ts';
+import { runMain } from './runtime/run-main.ts';
+import { startService, type StartedService } from './runtime/start-service.ts';
+import { checkout } from './signup/checkout.ts';
+import { hashPassword, type ScryptCost } from './signup/password-hash.ts';
+import { createSignupHandler } from './signup/signup-handler.ts';
+import { parseCheckoutRequest } from './signup/signup-request.ts';
+import { insertUser } from './signup/user-store.ts';
+
+export interface SignupServiceConfig extends CommonServiceConfig {
+  /** Base URL of payment-service; `/charge` is appended. */
+  paymentUrl: string;
+  /** `ip:port` of the only DNS server to ask; the system resolver when omitted. */
+  dnsServer?: string | undefined;
+  paymentDeadlineMs?: number | undefined;
+  /** Resilience policy (retry, circuit breaker, ...) around each payment call, inside the deadline. */
+  paymentPolicy?: IPolicy | undefined;
+}
+
+/** Reads signup-service's configuration from environment variables (see the top of this file). */
+export function signupServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignupServiceConfig {
+  const paymentUrl = readString(env, 'PAYMENT_URL');
+  if (paymentUrl === undefined) {
+    throw new ConfigError('PAYMENT_URL is required, e.g. http://payment-service:41234');
+  }
+  if (!URL.canParse(paymentUrl) || new URL(paymentUrl).protocol !== 'http:') {
+    throw new ConfigError(`PAYMENT_URL must be an http:// URL, got "${paymentUrl}"`);
+  }
+  const dnsServer = readString(env, 'DNS_SERVER');
+  if (dnsServer !== undefined && !isIpAndPort(dnsServer)) {
+    throw new ConfigError(`DNS_SERVER must be ip:port (e.g. 127.0.0.1:5353), got "${dnsServer}"`);
+  }
+  return {
+    ...readCommonConfig(env),
+    paymentUrl,
+    dnsServer,
+    paymentDeadlineMs: readInteger(env, 'PAYMENT_DEADLINE_MS', { min: 1, max: 600_000 }),
+  };
+}
+
+/**
+ * Starts signup-service in this process.
+ *
+ * @example
+ *   await using signup = await startSignupService({ databaseUrl: pg.urlFor('signup'), paymentUrl: payment.url });
+ */
+export async function startSignupService(config: SignupServiceConfig): Promise<StartedService> {
+  return await startService({
+    role: 'signup-service',
+    config,
+    tables: ['users'],
+    mount: ({ pool, scrypt, metrics }) => {
+      const gateway = createHttpPaymentGateway({
+        baseUrl: config.paymentUrl,
+        deadlineMs: config.paymentDeadlineMs ?? SERVICE_DEFAULTS.paymentDeadlineMs,
+        lookup: config.dnsServer ? createDnsLookup(config.dnsServer) : undefined,
+        observer: metrics,
+        policy: config.paymentPolicy,
+      });
+      return {
+        routes: [
+          { method: 'POST', path: '/signup', handler: createSignupHandler(pool, scrypt) },
+          { method: 'POST', path: '/checkout', handler: createSplitCheckoutHandler(pool, scrypt, gateway) },
+        ],
+        close: () => gateway.close(),
+      };
+    },
+  });
+}
+
+/** Checkout across two services: the user commits here first, then payment-service is called. */
+function createSplitCheckoutHandler(pool: pg.Pool, scrypt: ScryptCost, payments: PaymentGateway): Handler {
+  return async (context) => {
+    const request = parseCheckoutRequest(await context.readJsonBody());
+    const idempotencyKey = parseIdempotencyKey(context.header(IDEMPOTENCY_KEY_HEADER), { required: false });
+    const passwordHash = await hashPassword(request.password, scrypt);
+    const result = await checkout(
+      { email: request.email, passwordHash, amountCents: request.amountCents, idempotencyKey },
+      { createUser: (user) => insertUser(pool, user), payments },
+      { deadline: context.deadline, signal: context.signal },
+    );
+    return { status: 201, body: result };
+  };
+}
+
+function isIpAndPort(value: string): boolean {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(value);
+  return match !== null && isIP(match[1] ?? '') !== 0 && Number(match[2]) <= 65_535;
+}
+
+if (import.meta.main) await runMain('signup-service', () => startSignupService(signupServiceConfigFromEnv()));

@@ -1,0 +1,67 @@
+import type { CallOptions, PaymentGateway } from '../payment/payment-gateway.ts';
+import type { NewUser } from './user-store.ts';
+
+export interface CheckoutInput {
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly amountCents: number;
+  /** The client's Idempotency-Key; `checkout-<userId>` when absent. */
+  readonly idempotencyKey?: string | undefined;
+}
+
+export interface CheckoutDependencies {
+  createUser(user: NewUser): Promise<string>;
+  readonly payments: PaymentGateway;
+}
+
+export interface CheckoutResult {
+  readonly userId: string;
+  readonly paymentId: string;
+}
+
+/** The user was written but the charge failed; `cause` says why. */
+export class ChargeAfterSignupFailedError extends Error {
+  readonly code = 'CHARGE_AFTER_SIGNUP_FAILED';
+  override name = 'ChargeAfterSignupFailedError';
+  readonly userId: string;
+
+  constructor(userId: string, cause: unknown) {
+    super(`user ${userId} was created but the charge failed`, { cause });
+    this.userId = userId;
+  }
+}
+
+/**
+ * Signup and first payment as one business action, written once for both deployments. The caller picks
+ * the transaction boundary through the dependencies: the monolith passes a user writer and an in-process
+ * gateway on one transaction (all or nothing); the split deployment commits the user first and charges
+ * over HTTP, so a failed charge leaves a user without a payment. Compensation (saga) or an outbox would
+ * wrap this function; it deliberately does neither today.
+ *
+ * @example
+ *   const { userId, paymentId } = await checkout(input, { createUser, payments: gateway }, { deadline });
+ */
+export async function checkout(
+  input: CheckoutInput,
+  dependencies: CheckoutDependencies,
+  call: CallOptions,
+): Promise<CheckoutResult> {
+  const userId = await dependencies.createUser({
+    email: input.email,
+    passwordHash: input.passwordHash,
+    createdVia: 'checkout',
+  });
+  try {
+    const { paymentId } = await dependencies.payments.charge(
+      {
+        userId,
+        amountCents: input.amountCents,
+        idempotencyKey: input.idempotencyKey ?? `checkout-${userId}`,
+      },
+      call,
+    );
+    return { userId, paymentId };
+  } catch (error) {
+    throw new ChargeAfterSignupFailedError(userId, error);
+  }
+}
