@@ -5,6 +5,7 @@ export interface CliOptions {
   scenario?: string;
   runtime: 'local';
   reportsDir?: string;
+  scenariosDir?: string;
 }
 
 export const USAGE = `splitlab: measure what happens when a monolith is split into services and the network fails.
@@ -17,6 +18,7 @@ Usage:
 Options:
   --runtime local        where the topology runs (local processes; the default)
   --reports-dir <dir>    where reports go (default: reports/)
+  --scenarios-dir <dir>  where scenario files are read from (default: scenarios/)
 
 Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 130 interrupted.
 Example: npm run scenario -- partition`;
@@ -51,6 +53,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       }
       options.runtime = runtime;
     } else if (arg === '--reports-dir') options.reportsDir = value();
+    else if (arg === '--scenarios-dir') options.scenariosDir = value();
     else if (arg.startsWith('-'))
       throw new LabError('USAGE', `unknown option ${arg}. See npm run scenario -- --help.`);
     else positional.push(arg);

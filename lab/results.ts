@@ -134,8 +134,11 @@ export interface RunResults {
   finishedAt: string;
   wallTimeMs: number;
   runtime: { name: string; details: Record<string, string> };
-  /** Requests per second offered per route (open-model target), and the connections used. */
-  load: { route: RouteName; ratePerSecond: number; connections: number }[];
+  /**
+   * Requests per second offered per route by the open-model generator, and the most requests it lets
+   * be in flight on the route before it counts `generator_limit` instead of sending.
+   */
+  load: { route: RouteName; ratePerSecond: number; maxInFlight: number }[];
   phases: PhaseWindow[];
   faults: FaultWindow[];
   deployments: DeploymentResult[];

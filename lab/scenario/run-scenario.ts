@@ -65,7 +65,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 async function sleepUntil(targetMs: number, signal: AbortSignal | undefined): Promise<void> {
   const waitMs = targetMs - performance.now();
-  if (waitMs <= 0) return;
+  if (waitMs <= 0 || signal?.aborted) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, waitMs);
     signal?.addEventListener(
@@ -122,14 +122,21 @@ async function runDeployment(
         undoStack.defer(undo);
         log(`[${deployment}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
       }
+      const skipped = (phase.faults ?? []).filter((fault) => !applicable.includes(fault));
       if (applicable.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
+      for (const fault of skipped) {
+        log(
+          `[${deployment}] t=${window.startS}s ${phase.name}: no ${fault.link} link in ${deployment}, nothing to inject`,
+        );
+      }
       await sleepUntil(startedAtMs + window.endS * 1000, signal);
       if (applicable.length > 0)
         log(`[${deployment}] t=${window.endS}s heal: faults of ${phase.name} undone`);
     }
   } finally {
-    // Always wait for the generator, so no request outlives the deployment it was sent to.
+    // Always wait for the generator and the scraper, so no request outlives the deployment it was sent to.
     await load.finished.catch(() => []);
+    await scraper.stop();
   }
   const outcomes = await load.finished;
   const services = await scraper.stop();
@@ -147,8 +154,9 @@ async function runDeployment(
       phases: perPhase(routeOutcomes, phases),
     };
   });
+  // Recovery is measured only after phases that really injected something into this deployment.
   const recovery = scenario.timeline.flatMap((phase, index) =>
-    phase.faults?.length
+    (phase.faults ?? []).some((fault) => LINKS[fault.link].deployment === deployment)
       ? routes.map((route) => ({
           route: route.route,
           afterPhase: phase.name,
@@ -193,7 +201,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     load: ROUTES.map((route) => ({
       route,
       ratePerSecond: scenario.load[route].ratePerSecond,
-      connections: DEFAULTS.maxInFlightPerRoute,
+      maxInFlight: DEFAULTS.maxInFlightPerRoute,
     })),
     phases: phaseWindows(scenario).map((window, index) => ({
       ...window,
