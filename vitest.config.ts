@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Toxiproxy and services, so it runs its files one at a time to keep the 2-core machine honest.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
     projects: [
       {
         test: {
