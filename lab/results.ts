@@ -41,6 +41,12 @@ export interface PhaseSummary extends OutcomeCounts {
   phase: string;
   /** ok / completed, 0..1; null when nothing completed. */
   successRate: number | null;
+  /**
+   * Seconds from the start of the phase until the first failure of a request due in it was observed
+   * (due time + latency); null when none failed. Shows how long a fault takes to surface, e.g. a DNS
+   * failure hidden by a cached answer until its TTL runs out.
+   */
+  firstFailureAfterS: number | null;
 }
 
 export interface RouteResult {

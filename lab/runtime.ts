@@ -1,5 +1,7 @@
-import type { Fault } from './faults.ts';
+import type { FaultAction } from './faults.ts';
 import type { DeploymentName, RouteName } from './results.ts';
+
+export type RuntimeAction = Exclude<FaultAction, { type: 'flood' }>;
 
 /** Undoes one applied fault. Safe to call twice. */
 export type Undo = () => Promise<void>;
@@ -41,7 +43,13 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly services: readonly ServiceEndpoint[];
   /** Direct connection strings for the audit: where users and payments are stored. */
   readonly databases: { users: string; payments: string };
-  /** Applies a fault and returns its undo. */
-  applyFault(fault: Fault): Promise<Undo>;
+  /**
+   * Applies one resolved fault action (see `resolveFault`) and returns its undo: remove the toxic,
+   * answer DNS again, restart the crashed service. Floods are the load generator's business, not the
+   * runtime's.
+   */
+  apply(action: RuntimeAction): Promise<Undo>;
+  /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
+  dnsQueryCount(name: string): number;
   stop(): Promise<void>;
 }

@@ -8,7 +8,7 @@ function formatObserved(metric: string, value: number | null): string {
   if (value === null) return 'not measured';
   if (metric === 'successRate' || metric.startsWith('causeShare:')) return percent(value);
   if (metric.endsWith('Ms')) return millis(value);
-  if (metric === 'recoverySeconds') return `${value.toFixed(1)} s`;
+  if (metric.endsWith('Seconds')) return `${value.toFixed(1)} s`;
   return String(value);
 }
 

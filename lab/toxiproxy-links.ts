@@ -1,6 +1,6 @@
 import type { Toxiproxy, ToxicType } from 'toxiproxy-node-client';
 import { LabError } from './errors.ts';
-import { describeFault, planToxiproxy, type Fault } from './faults.ts';
+import { describeFault, planToxiproxy, type LinkFault } from './faults.ts';
 import type { Undo } from './runtime.ts';
 
 export interface CreatedLink {
@@ -51,7 +51,7 @@ let toxicSequence = 0;
  */
 export async function applyLinkFault(
   client: Toxiproxy,
-  fault: Fault,
+  fault: LinkFault,
   proxyName: string = fault.link,
 ): Promise<Undo> {
   const plan = planToxiproxy(fault);

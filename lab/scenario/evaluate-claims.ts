@@ -22,6 +22,8 @@ export function observe(claim: ClaimDefinition, deployment: DeploymentResult | u
       return phase.latencyMs.p99;
     case 'failureLatencyP50Ms':
       return phase.failureLatencyMs.p50;
+    case 'firstFailureSeconds':
+      return phase.firstFailureAfterS;
     default: {
       const cause = claim.metric.slice('causeShare:'.length);
       const failures = Object.values(phase.failures).reduce((sum, count) => sum + count, 0);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { auditDatabases } from '../audit.ts';
 import { LabError } from '../errors.ts';
-import { describeFault } from '../faults.ts';
+import { describeFault, faultTarget, resolveFault } from '../faults.ts';
 import { perPhase, perSecond, outcomesOf, recoverySeconds } from '../load/aggregate.ts';
 import { driveLoad } from '../load/drive-load.ts';
 import { scrapeMetrics } from '../metrics-scraper.ts';
@@ -13,9 +13,9 @@ import {
   type PhaseWindow,
   type RunResults,
 } from '../results.ts';
-import type { LabLog, Runtime, StartedLab, Undo } from '../runtime.ts';
+import type { LabLog, Runtime, StartedLab } from '../runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { LINKS, ROUTES, ROUTE_TARGETS } from '../topology.ts';
+import { ROUTES, ROUTE_TARGETS } from '../topology.ts';
 import type { Scenario } from './define-scenario.ts';
 import { evaluateClaims } from './evaluate-claims.ts';
 
@@ -41,11 +41,11 @@ export function faultWindows(scenario: Scenario): FaultWindow[] {
   return scenario.timeline.flatMap((phase, index) =>
     (phase.faults ?? []).map((fault) => ({
       fault: fault.kind,
-      link: fault.link,
+      link: faultTarget(fault),
       description: describeFault(fault),
       startS: windows[index]?.startS ?? 0,
       endS: windows[index]?.endS ?? 0,
-      deployments: scenario.deployments.filter((deployment) => LINKS[fault.link].deployment === deployment),
+      deployments: scenario.deployments.filter((deployment) => resolveFault(fault, deployment).length > 0),
     })),
   );
 }
@@ -96,12 +96,33 @@ async function runDeployment(
   const phases = phaseWindows(scenario);
   const startedAtMs = performance.now();
   const scraper = scrapeMetrics(started.services, startedAtMs);
+  // Floods are extra streams of load in their phase's window; everything else is the runtime's.
+  const floods = scenario.timeline.flatMap((phase, index) =>
+    (phase.faults ?? [])
+      .flatMap((fault) => resolveFault(fault, deployment))
+      .flatMap((action) =>
+        action.type === 'flood'
+          ? [
+              {
+                route: action.route,
+                url: started.routeUrl(action.route),
+                ratePerSecond: action.ratePerSecond,
+                fromS: phases[index]?.startS ?? 0,
+                untilS: phases[index]?.endS ?? 0,
+              },
+            ]
+          : [],
+      ),
+  );
   const load = driveLoad({
-    routes: ROUTES.map((route) => ({
-      route,
-      url: started.routeUrl(route),
-      ratePerSecond: scenario.load[route].ratePerSecond,
-    })),
+    routes: [
+      ...ROUTES.map((route) => ({
+        route,
+        url: started.routeUrl(route),
+        ratePerSecond: scenario.load[route].ratePerSecond,
+      })),
+      ...floods,
+    ],
     durationS: scenario.durationS,
     timeoutMs: DEFAULTS.clientTimeoutMs,
     maxInFlightPerRoute: DEFAULTS.maxInFlightPerRoute,
@@ -115,23 +136,26 @@ async function runDeployment(
       if (!window) continue;
       await sleepUntil(startedAtMs + window.startS * 1000, signal);
       throwIfAborted(signal);
+      // Undos run when this block ends, whether the phase completed or something threw.
       await using undoStack = new AsyncDisposableStack();
-      const applicable = (phase.faults ?? []).filter((fault) => LINKS[fault.link].deployment === deployment);
-      for (const fault of applicable) {
-        const undo: Undo = await started.applyFault(fault);
-        undoStack.defer(undo);
-        log(`[${deployment}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
+      const faults = phase.faults ?? [];
+      for (const fault of faults) {
+        const actions = resolveFault(fault, deployment);
+        if (actions.length === 0) {
+          log(
+            `[${deployment}] t=${window.startS}s ${phase.name}: "${describeFault(fault)}" does not touch ${deployment}`,
+          );
+        }
+        for (const action of actions) {
+          if (action.type !== 'flood') undoStack.defer(await started.apply(action));
+        }
+        if (actions.length > 0)
+          log(`[${deployment}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
       }
-      const skipped = (phase.faults ?? []).filter((fault) => !applicable.includes(fault));
-      if (applicable.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
-      for (const fault of skipped) {
-        log(
-          `[${deployment}] t=${window.startS}s ${phase.name}: no ${fault.link} link in ${deployment}, nothing to inject`,
-        );
-      }
+      if (faults.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
       await sleepUntil(startedAtMs + window.endS * 1000, signal);
-      if (applicable.length > 0)
-        log(`[${deployment}] t=${window.endS}s heal: faults of ${phase.name} undone`);
+      if (faults.length > 0)
+        log(`[${deployment}] t=${window.endS}s end of ${phase.name}: undoing its faults`);
     }
   } finally {
     // Always wait for the generator and the scraper, so no request outlives the deployment it was sent to.
@@ -156,7 +180,7 @@ async function runDeployment(
   });
   // Recovery is measured only after phases that really injected something into this deployment.
   const recovery = scenario.timeline.flatMap((phase, index) =>
-    (phase.faults ?? []).some((fault) => LINKS[fault.link].deployment === deployment)
+    (phase.faults ?? []).some((fault) => resolveFault(fault, deployment).length > 0)
       ? routes.map((route) => ({
           route: route.route,
           afterPhase: phase.name,

@@ -1,6 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import { noop, timeout, TimeoutStrategy, type IPolicy } from 'cockatiel';
 import { Agent } from 'undici';
+import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
 import {
   DEADLINE_HEADER,
   DeadlineExceededError,
@@ -39,6 +40,8 @@ export interface HttpPaymentGatewayOptions {
    * Every attempt re-reads the remaining budget, so retries never outlive the deadline.
    */
   readonly policy?: IPolicy | undefined;
+  /** Requests per connection before it is closed and a new one (with a new lookup) is made. */
+  readonly requestsPerConnection?: number | undefined;
 }
 
 export interface HttpPaymentGateway extends PaymentGateway, AsyncDisposable {
@@ -66,6 +69,7 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
   const policy = options.policy ?? noop;
   const agent = new Agent({
     keepAliveTimeout: 4_000,
+    maxRequestsPerClient: options.requestsPerConnection ?? SERVICE_DEFAULTS.paymentRequestsPerConnection,
     connect: options.lookup ? { lookup: options.lookup } : {},
   });
 

@@ -21,4 +21,10 @@ export const SERVICE_DEFAULTS = {
   /** Event-loop delay sampling resolution for /metrics. */
   eventLoopResolutionMs: 10,
   dns: { timeoutMs: 500, tries: 1 },
+  /**
+   * signup-service closes a connection to payment-service after this many requests, as connection
+   * lifetimes behind real load balancers do. Without it, one keep-alive socket would serve forever and
+   * never look the name up again, so a DNS change or failure would never reach the caller.
+   */
+  paymentRequestsPerConnection: 50,
 } as const;

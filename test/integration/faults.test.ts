@@ -3,6 +3,7 @@
  * real services over real HTTP. Tolerances are stated next to each assertion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyFault } from '../../lab/apply-fault.ts';
 import { latency, outage, partition } from '../../lab/faults.ts';
 import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
 import { checkoutBody, median, payBody, post, startTestLab } from './support/lab.ts';
@@ -36,7 +37,7 @@ describe('latency', () => {
   it('adds its delay to a request, within 60 ms', async () => {
     const before = await medianPayMs(monolith);
     // Downstream only, so one request-response pays it once.
-    const undo = await monolith.applyFault(latency('edge-monolith', { ms: 200 }));
+    const undo = await applyFault(monolith, latency('edge-monolith', { ms: 200 }));
     try {
       const during = await medianPayMs(monolith);
       // Tolerance: the median added delay is 200 ms, give or take 60 ms of scheduling noise on 2 cores.
@@ -52,7 +53,7 @@ describe('latency', () => {
 
 describe('outage', () => {
   it('gives split checkout cause "refused", fast', async () => {
-    const undo = await split.applyFault(outage('payment-api'));
+    const undo = await applyFault(split, outage('payment-api'));
     try {
       const request = checkoutBody();
       const response = await post(split.routeUrl('checkout'), request.body, request.headers);
@@ -68,7 +69,7 @@ describe('outage', () => {
   });
 
   it('refuses the load generator itself when an edge link is down', async () => {
-    const undo = await split.applyFault(outage('edge-payment'));
+    const undo = await applyFault(split, outage('edge-payment'));
     try {
       const request = payBody();
       const response = await post(split.routeUrl('pay'), request.body, request.headers);
@@ -83,7 +84,7 @@ describe('outage', () => {
 
 describe('partition', () => {
   it('fails split checkout by its 5 s deadline while monolith checkout succeeds, and heals', async () => {
-    const undo = await split.applyFault(partition('payment-api'));
+    const undo = await applyFault(split, partition('payment-api'));
     let healed = false;
     try {
       const splitRequest = checkoutBody();

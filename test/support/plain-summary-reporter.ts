@@ -19,6 +19,8 @@ export default class PlainSummaryReporter implements Reporter {
       // A file that failed to load has no test cases but must count as a failure.
       if (testModule.state() === 'failed' && [...testModule.children.allTests()].length === 0) failed += 1;
     }
-    process.stdout.write(`\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+    process.stdout.write(
+      `\nTests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`,
+    );
   }
 }

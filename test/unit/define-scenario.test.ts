@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { partition } from '../../lab/faults.ts';
+import { crash, dbOutage, dnsFailure, flood, partition } from '../../lab/faults.ts';
 import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
 import { evaluateClaims } from '../../lab/scenario/evaluate-claims.ts';
 import type { DeploymentResult } from '../../lab/results.ts';
@@ -74,6 +74,31 @@ describe('defineScenario', () => {
       /hypothesis\[0\] needs atLeast or atMost/,
     ],
     ['a zero-length phase', (d) => void (d.timeline[0]!.durationS = 0), /timeline\[0\]\.durationS/],
+    [
+      'a crash of an unknown service',
+      (d) => void (d.timeline[1]!.faults = [crash('inventory' as never)]),
+      /timeline\[1\]\.faults\[0\]\.service "inventory" is not one of monolith, signup-service, payment-service/,
+    ],
+    [
+      'an unknown DNS failure mode',
+      (d) => void (d.timeline[1]!.faults = [dnsFailure('payment-service', 'slow' as never)]),
+      /faults\[0\]\.mode "slow"/,
+    ],
+    [
+      'a database fault on an unknown target',
+      (d) => void (d.timeline[1]!.faults = [dbOutage('orders' as never)]),
+      /faults\[0\]\.target "orders"/,
+    ],
+    [
+      'a flood with no rate',
+      (d) => void (d.timeline[1]!.faults = [flood('signup', { ratePerSecond: 0 })]),
+      /faults\[0\]\.ratePerSecond/,
+    ],
+    [
+      'an unknown fault kind',
+      (d) => void (d.timeline[1]!.faults = [{ kind: 'meteor' } as never]),
+      /faults\[0\]\.kind "meteor"/,
+    ],
   ])('refuses %s, naming the field', (_label, mutate, message) => {
     const definition = valid();
     mutate(definition);
@@ -94,6 +119,7 @@ describe('evaluateClaims', () => {
           {
             phase: 'cut',
             successRate,
+            firstFailureAfterS: 1.5,
             completed: 10,
             ok: 9,
             failures: { reset: 1 },

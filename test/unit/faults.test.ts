@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { describeFault, latency, outage, partition, planToxiproxy, slicer } from '../../lab/faults.ts';
+import {
+  crash,
+  dbLatency,
+  dbOutage,
+  describeFault,
+  dnsFailure,
+  faultTarget,
+  flood,
+  latency,
+  outage,
+  partition,
+  planToxiproxy,
+  resolveFault,
+  slicer,
+} from '../../lab/faults.ts';
 
 describe('fault vocabulary', () => {
   it('turns a partition into timeout-0 toxics on both streams', () => {
@@ -39,5 +53,61 @@ describe('fault vocabulary', () => {
     expect(describeFault(latency('signup-db', { ms: 50, jitterMs: 5 }))).toBe(
       '+50 ms ± 5 ms (downstream) on signup-db',
     );
+  });
+});
+
+describe('resolveFault', () => {
+  it('applies a link fault only to the deployment that has the link', () => {
+    expect(resolveFault(partition('payment-api'), 'monolith')).toEqual([]);
+    expect(resolveFault(partition('payment-api'), 'split')).toEqual([
+      { type: 'link', fault: partition('payment-api') },
+    ]);
+  });
+
+  it('takes the one monolith database down for either domain, but only that domain in split', () => {
+    expect(resolveFault(dbOutage('payment'), 'monolith')).toEqual([
+      { type: 'link', fault: outage('monolith-db') },
+    ]);
+    expect(resolveFault(dbOutage('signup'), 'monolith')).toEqual([
+      { type: 'link', fault: outage('monolith-db') },
+    ]);
+    expect(resolveFault(dbOutage('payment'), 'split')).toEqual([
+      { type: 'link', fault: outage('payment-db') },
+    ]);
+    expect(
+      resolveFault(dbOutage('split'), 'split').map((action) => action.type === 'link' && action.fault.link),
+    ).toEqual(['signup-db', 'payment-db']);
+    expect(resolveFault(dbOutage('split'), 'monolith')).toEqual([]);
+  });
+
+  it('turns database latency into a latency toxic on the database link', () => {
+    expect(resolveFault(dbLatency('signup', { ms: 40 }), 'split')).toEqual([
+      { type: 'link', fault: latency('signup-db', { ms: 40 }) },
+    ]);
+  });
+
+  it('crashes only a service the deployment runs', () => {
+    expect(resolveFault(crash('signup-service'), 'split')).toEqual([
+      { type: 'crash', service: 'signup-service' },
+    ]);
+    expect(resolveFault(crash('signup-service'), 'monolith')).toEqual([]);
+    expect(resolveFault(crash('monolith'), 'monolith')).toEqual([{ type: 'crash', service: 'monolith' }]);
+  });
+
+  it('fails DNS only where names are resolved (split), and floods everywhere', () => {
+    expect(resolveFault(dnsFailure('payment-service', 'nxdomain'), 'monolith')).toEqual([]);
+    expect(resolveFault(dnsFailure('payment-service', 'timeout'), 'split')).toEqual([
+      { type: 'dns', name: 'payment-service', mode: 'timeout' },
+    ]);
+    expect(resolveFault(flood('signup', { ratePerSecond: 50 }), 'monolith')).toEqual([
+      { type: 'flood', route: 'signup', ratePerSecond: 50 },
+    ]);
+  });
+
+  it('names the target of every fault for the report', () => {
+    expect(faultTarget(dnsFailure('payment-service', 'servfail'))).toBe('payment-service (DNS)');
+    expect(faultTarget(crash('monolith'))).toBe('monolith');
+    expect(faultTarget(flood('signup', { ratePerSecond: 5 }))).toBe('signup route');
+    expect(describeFault(dbOutage('payment'))).toBe('payment database link down');
   });
 });

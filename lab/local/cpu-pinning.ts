@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+
+/**
+ * Which CPUs each service may run on in the local runtime. A separate process is only "separate" for
+ * CPU if it cannot take its neighbour's cores, so the split services get disjoint halves of the
+ * machine, while the monolith, one process, gets all of it: the same total for both deployments.
+ * Containers get the same effect from CPU quotas.
+ *
+ * Returns undefined when pinning is impossible (one CPU, or no `taskset`), and the lab says so.
+ */
+export function planCpuPinning(cpuCount = os.availableParallelism()): Record<string, string> | undefined {
+  if (cpuCount < 2) return undefined;
+  if (spawnSync('taskset', ['--version']).status !== 0) return undefined;
+  const half = Math.floor(cpuCount / 2);
+  const range = (from: number, to: number): string => (from === to ? String(from) : `${from}-${to}`);
+  return {
+    monolith: range(0, cpuCount - 1),
+    'signup-service': range(0, half - 1),
+    'payment-service': range(half, cpuCount - 1),
+  };
+}
