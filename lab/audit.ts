@@ -1,11 +1,18 @@
 import pg from 'pg';
+import type { RequestOutcome } from './load/outcome.ts';
 import type { AuditResult } from './results.ts';
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  // A database link may have just been cut by a scenario; an error here must not crash the lab.
+  client.on('error', () => undefined);
   await client.connect();
   try {
-    return (await client.query<T>(sql)).rows;
+    return (await client.query<T>(sql, values)).rows;
   } finally {
     await client.end();
   }
@@ -13,21 +20,52 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 
 /**
  * Reads the databases directly (not through Toxiproxy) after the load stopped and the system settled,
- * and counts what the clients cannot see: checkout users without a payment, and double charges.
+ * and compares what they hold with what each client was told:
+ * - orphan users: checkout users without a payment (the split checkout's partial failure);
+ * - double charges: checkout users charged more than once;
+ * - acknowledged without a row: a 2xx the databases do not back (a lost write);
+ * - failed but committed: the client saw a failure, yet the charge is in the ledger.
+ * In the monolith the last three and orphans are 0 by construction: checkout is one transaction.
  */
-export async function auditDatabases(databases: { users: string; payments: string }): Promise<AuditResult> {
-  const [users, payments] = await Promise.all([
+export async function auditDatabases(
+  databases: { users: string; payments: string },
+  outcomes: readonly RequestOutcome[] = [],
+): Promise<AuditResult> {
+  const keys = outcomes.flatMap((outcome) => (outcome.idempotencyKey ? [outcome.idempotencyKey] : []));
+  const emails = outcomes.flatMap((outcome) =>
+    outcome.route === 'checkout' && outcome.email ? [outcome.email] : [],
+  );
+  const [users, payments, chargedKeys, createdEmails] = await Promise.all([
     query<{ id: string; created_via: string }>(databases.users, 'SELECT id, created_via FROM users'),
     query<{ user_id: string }>(databases.payments, 'SELECT user_id FROM payments'),
+    query<{ idempotency_key: string }>(
+      databases.payments,
+      'SELECT idempotency_key FROM payments WHERE idempotency_key = ANY($1)',
+      [keys],
+    ),
+    query<{ email: string }>(databases.users, 'SELECT email FROM users WHERE email = ANY($1)', [emails]),
   ]);
   const paymentsPerUser = new Map<string, number>();
-  for (const payment of payments)
+  for (const payment of payments) {
     paymentsPerUser.set(payment.user_id, (paymentsPerUser.get(payment.user_id) ?? 0) + 1);
+  }
   const checkoutUsers = users.filter((user) => user.created_via === 'checkout');
+  const charged = new Set(chargedKeys.map((row) => row.idempotency_key));
+  const created = new Set(createdEmails.map((row) => row.email));
+  // Requests the generator itself never sent (generator_limit) told no one anything.
+  const answered = outcomes.filter(
+    (outcome) => outcome.cause !== 'generator_limit' && outcome.idempotencyKey,
+  );
+  const backed = (outcome: RequestOutcome): boolean =>
+    charged.has(outcome.idempotencyKey ?? '') &&
+    (outcome.route !== 'checkout' || created.has(outcome.email ?? ''));
   return {
     users: users.length,
     payments: payments.length,
     orphanUsers: checkoutUsers.filter((user) => !paymentsPerUser.has(user.id)).length,
     doubleCharges: checkoutUsers.filter((user) => (paymentsPerUser.get(user.id) ?? 0) > 1).length,
+    acknowledgedWithoutRow: answered.filter((outcome) => outcome.ok && !backed(outcome)).length,
+    failedButCommitted: answered.filter((outcome) => !outcome.ok && charged.has(outcome.idempotencyKey ?? ''))
+      .length,
   };
 }

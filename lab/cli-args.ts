@@ -1,7 +1,7 @@
 import { LabError } from './errors.ts';
 
 export interface CliOptions {
-  command: 'help' | 'list' | 'run';
+  command: 'help' | 'list' | 'run' | 'all';
   scenario?: string;
   runtime: 'local';
   reportsDir?: string;
@@ -12,6 +12,8 @@ export const USAGE = `splitlab: measure what happens when a monolith is split in
 
 Usage:
   npm run scenario -- <scenario> [options]   run one scenario on both deployments and write a report
+  npm run scenario -- all [options]          run every scenario, one after the other, and write a page
+                                             linking every report with its verdict
   npm run scenario -- --list                 list the scenarios, one line each
   npm run scenario -- --help                 this text
 
@@ -63,5 +65,6 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
   if (positional.length > 1)
     throw new LabError('USAGE', `one scenario at a time; got ${positional.join(', ')}`);
+  if (positional[0] === 'all') return { ...options, command: 'all' };
   return { ...options, scenario: positional[0] };
 }

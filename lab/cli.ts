@@ -7,7 +7,7 @@ import { parseCliArgs, USAGE } from './cli-args.ts';
 import { DEFAULTS } from './defaults.ts';
 import { EXIT_HYPOTHESIS_FAILED, EXIT_HYPOTHESIS_HELD, EXIT_USAGE_OR_SETUP, isLabError } from './errors.ts';
 import { localRuntime, PROJECT_ROOT } from './local/local-runtime.ts';
-import { writeRunReport, writeRunsIndex } from './report/write-report.ts';
+import { writeBatchIndex, writeRunReport, writeRunsIndex } from './report/write-report.ts';
 import { formatSummary } from './summary.ts';
 import { listScenarioNames, loadScenario } from './scenario/registry.ts';
 import { runScenario } from './scenario/run-scenario.ts';
@@ -44,20 +44,40 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return EXIT_HYPOTHESIS_HELD;
   }
-  const scenario = await loadScenario(scenariosDir, options.scenario ?? '');
+  const names = options.command === 'all' ? await listScenarioNames(scenariosDir) : [options.scenario ?? ''];
+  // Load (and so validate) every scenario before anything starts.
+  const scenarios = [];
+  for (const name of names) scenarios.push(await loadScenario(scenariosDir, name));
   const controller = new AbortController();
   abortOnSignals(controller);
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
-  log(`scenario ${scenario.name}: ${scenario.title}`);
-  log(
-    `timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`,
-  );
-  const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
-  const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
-  await writeRunsIndex(reportsDir);
-  console.log(formatSummary(results));
-  console.log(`\nReport: ${htmlPath}`);
-  return results.hypothesis.held ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
+  const verdicts: { name: string; held: boolean; runId: string; htmlPath: string }[] = [];
+  for (const scenario of scenarios) {
+    log(`scenario ${scenario.name}: ${scenario.title}`);
+    log(
+      `timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`,
+    );
+    const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
+    const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
+    await writeRunsIndex(reportsDir);
+    console.log(formatSummary(results));
+    console.log(`\nReport: ${htmlPath}`);
+    verdicts.push({ name: scenario.name, held: results.hypothesis.held, runId: results.runId, htmlPath });
+  }
+  if (options.command === 'all') {
+    const batchName = `all-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    const page = await writeBatchIndex(
+      reportsDir,
+      batchName,
+      verdicts.map((verdict) => verdict.runId),
+      'All scenarios',
+    );
+    console.log('\nAll scenarios:');
+    for (const verdict of verdicts)
+      console.log(`  ${verdict.held ? 'HELD  ' : 'FAILED'} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
+    console.log(`\nIndex: ${page}`);
+  }
+  return verdicts.every((verdict) => verdict.held) ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
 }
 
 try {

@@ -88,8 +88,12 @@ export interface AuditResult {
   payments: number;
   /** Checkouts that created a user but no payment. Always 0 in the monolith, by its one transaction. */
   orphanUsers: number;
-  /** Idempotency keys charged more than once. */
+  /** Checkout users charged more than once. */
   doubleCharges: number;
+  /** Pays and checkouts answered 2xx whose rows are missing: writes the system acknowledged and lost. */
+  acknowledgedWithoutRow: number;
+  /** Pays and checkouts the client saw fail whose charge is in the ledger all the same. */
+  failedButCommitted: number;
 }
 
 export interface PhaseWindow {

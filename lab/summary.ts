@@ -6,6 +6,7 @@ const millis = (value: number | null): string =>
 
 function formatObserved(metric: string, value: number | null): string {
   if (value === null) return 'not measured';
+  if (metric.includes(' ratio to ')) return `x${value.toFixed(2)}`;
   if (metric === 'successRate' || metric.startsWith('causeShare:')) return percent(value);
   if (metric.endsWith('Ms')) return millis(value);
   if (metric.endsWith('Seconds')) return `${value.toFixed(1)} s`;
@@ -34,7 +35,8 @@ export function formatSummary(results: RunResults): string {
     if (recovered.length) lines.push(`  recovery after heal: ${recovered.join(', ')}`);
     const audit = deployment.audit;
     lines.push(
-      `  audit: ${audit.users} users, ${audit.payments} payments, ${audit.orphanUsers} orphan users, ${audit.doubleCharges} double charges`,
+      `  audit: ${audit.users} users, ${audit.payments} payments, ${audit.orphanUsers} orphan users, ${audit.doubleCharges} double charges, ` +
+        `${audit.acknowledgedWithoutRow} acknowledged without a row, ${audit.failedButCommitted} failed but committed`,
     );
   }
   lines.push('', 'Hypothesis:');

@@ -96,7 +96,12 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
       } catch (error) {
         outcome = { route: load.route, dueAtS, ok: false, cause: causeOfClientError(error), status: null };
       }
-      outcomes.push({ ...outcome, latencyMs: Math.round((performance.now() - dueAtMs) * 10) / 10 });
+      outcomes.push({
+        ...outcome,
+        latencyMs: Math.round((performance.now() - dueAtMs) * 10) / 10,
+        ...(prepared.idempotencyKey ? { idempotencyKey: prepared.idempotencyKey } : {}),
+        ...(prepared.email ? { email: prepared.email } : {}),
+      });
       inFlight.set(load.route, (inFlight.get(load.route) ?? 1) - 1);
     })();
     pending.add(task);

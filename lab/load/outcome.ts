@@ -11,6 +11,9 @@ export interface RequestOutcome {
   /** Empty for successes; otherwise a stable cause such as `deadline`, `refused`, `reset`, `http_500`. */
   cause: string;
   status: number | null;
+  /** What the databases will know this request by, for the audit: its Idempotency-Key and email. */
+  idempotencyKey?: string;
+  email?: string;
 }
 
 interface ErrorWithCode {

@@ -4,6 +4,8 @@ import type { RouteName } from '../results.ts';
 export interface PreparedRequest {
   body: string;
   headers: Record<string, string>;
+  idempotencyKey?: string;
+  email?: string;
 }
 
 /**
@@ -13,27 +15,27 @@ export interface PreparedRequest {
 export function prepareRequest(route: RouteName, runTag: string, sequence: number): PreparedRequest {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   switch (route) {
-    case 'signup':
+    case 'signup': {
+      const email = `signup-${runTag}-${sequence}@lab.test`;
+      return { headers, email, body: JSON.stringify({ email, password: 'correct horse battery' }) };
+    }
+    case 'pay': {
+      const idempotencyKey = `pay-${runTag}-${sequence}`;
       return {
-        headers,
-        body: JSON.stringify({
-          email: `signup-${runTag}-${sequence}@lab.test`,
-          password: 'correct horse battery',
-        }),
-      };
-    case 'pay':
-      return {
-        headers: { ...headers, 'idempotency-key': `pay-${runTag}-${sequence}` },
+        headers: { ...headers, 'idempotency-key': idempotencyKey },
+        idempotencyKey,
         body: JSON.stringify({ userId: randomUUID(), amountCents: 1000 + (sequence % 100) }),
       };
-    case 'checkout':
+    }
+    case 'checkout': {
+      const idempotencyKey = `checkout-${runTag}-${sequence}`;
+      const email = `checkout-${runTag}-${sequence}@lab.test`;
       return {
-        headers: { ...headers, 'idempotency-key': `checkout-${runTag}-${sequence}` },
-        body: JSON.stringify({
-          email: `checkout-${runTag}-${sequence}@lab.test`,
-          password: 'correct horse battery',
-          amountCents: 2500,
-        }),
+        headers: { ...headers, 'idempotency-key': idempotencyKey },
+        idempotencyKey,
+        email,
+        body: JSON.stringify({ email, password: 'correct horse battery', amountCents: 2500 }),
       };
+    }
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { RunResults } from '../results.ts';
 import { formatDuration, formatTimestamp } from './format.ts';
-import { html } from './html.ts';
+import { escapeHtml, html } from './html.ts';
 import { REPORT_CSS } from './styles.ts';
 
 export interface RunIndexEntry {
@@ -39,6 +39,8 @@ export function sortRunsNewestFirst(entries: readonly RunIndexEntry[]): RunIndex
 export function renderRunsIndex(
   entries: readonly RunIndexEntry[],
   problems: readonly RunIndexProblem[],
+  /** A batch page (`npm run scenario -- all`) names itself and says what it holds. */
+  options: { heading?: string; intro?: string } = {},
 ): string {
   const runs = sortRunsNewestFirst(entries);
   const row = ({ dir, results }: RunIndexEntry) => {
@@ -63,10 +65,11 @@ export function renderRunsIndex(
   };
   const body = html`<main>
     <p class="eyebrow">splitlab</p>
-    <h1>Runs</h1>
+    <h1>${options.heading ?? 'Runs'}</h1>
     <p class="muted">
-      ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}, newest first. Each run folder holds its report
-      (<code>index.html</code>) and the data it was drawn from (<code>results.json</code>).
+      ${options.intro ? html`${options.intro} ` : null}${runs.length} ${runs.length === 1 ? 'run' : 'runs'},
+      newest first. Each run folder holds its report (<code>index.html</code>) and the data it was drawn from
+      (<code>results.json</code>).
     </p>
     ${
       problems.length > 0
@@ -107,7 +110,7 @@ export function renderRunsIndex(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>splitlab runs</title>
+<title>splitlab ${escapeHtml(options.heading ?? 'runs')}</title>
 <style>${REPORT_CSS}</style>
 </head>
 <body>

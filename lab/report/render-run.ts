@@ -464,7 +464,9 @@ function auditTable(audit: AuditResult): SafeHtml {
         ${row('users', audit.users, 'user rows stored', false)}
         ${row('payments', audit.payments, 'ledger rows stored', false)}
         ${row('orphan users', audit.orphanUsers, 'checkouts that created a user but no payment', true)}
-        ${row('double charges', audit.doubleCharges, 'idempotency keys charged more than once', true)}
+        ${row('double charges', audit.doubleCharges, 'checkout users charged more than once', true)}
+        ${row('acknowledged without a row', audit.acknowledgedWithoutRow, 'answered 2xx, but the databases do not hold it', true)}
+        ${row('failed but committed', audit.failedButCommitted, 'the client saw a failure, the ledger holds the charge', true)}
       </tbody>
     </table>
   </div>`;

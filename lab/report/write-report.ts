@@ -52,6 +52,29 @@ export async function writeRunsIndex(reportsDir: string): Promise<string> {
 }
 
 /**
+ * Writes a page for one batch of runs (`npm run scenario -- all`) beside the run folders, so its links
+ * are the same relative links as the runs index's.
+ *
+ * @example await writeBatchIndex('reports', 'all-2026-11-25', runIds, 'All scenarios')
+ */
+export async function writeBatchIndex(
+  reportsDir: string,
+  name: string,
+  runIds: readonly string[],
+  heading: string,
+): Promise<string> {
+  const { runs } = await collectRuns(reportsDir);
+  const batch = runs.filter((run) => runIds.includes(run.dir));
+  const held = batch.filter((run) => run.results.hypothesis.held).length;
+  const pagePath = join(reportsDir, `${name}.html`);
+  await writeFileAtomic(
+    pagePath,
+    renderRunsIndex(batch, [], { heading, intro: `${held} of ${batch.length} hypotheses held.` }),
+  );
+  return pagePath;
+}
+
+/**
  * Reads every run's results in a reports folder, never throwing on one bad run.
  *
  * @example const { runs, problems } = await collectRuns('reports');

@@ -17,6 +17,8 @@ import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
  * - `failureLatencyP50Ms`: how long a failing request took to fail
  * - `causeShare:<cause>`: share of the failures that had this cause, 0..1
  * - `firstFailureSeconds`: seconds from the phase start until the first failure surfaced
+ * - `audit:<count>`: a count from the audit after the run (`orphanUsers`, `doubleCharges`,
+ *   `acknowledgedWithoutRow`, `failedButCommitted`); route and phase only label the claim
  * - `recoverySeconds`: seconds after the phase ends until the route succeeds again (phase = the fault's)
  */
 export type ClaimMetric =
@@ -25,6 +27,7 @@ export type ClaimMetric =
   | 'latencyP99Ms'
   | 'failureLatencyP50Ms'
   | 'firstFailureSeconds'
+  | `audit:${'orphanUsers' | 'doubleCharges' | 'acknowledgedWithoutRow' | 'failedButCommitted'}`
   | `causeShare:${string}`
   | 'recoverySeconds';
 
@@ -39,6 +42,12 @@ export interface ClaimDefinition {
   /** The tolerance: the observed value must be at least / at most this. */
   atLeast?: number;
   atMost?: number;
+  /**
+   * Makes the claim a ratio: the metric divided by the same metric of another deployment and/or phase,
+   * e.g. `{ phase: 'baseline' }` for "p99 during the flood is at least 2x its own baseline". Ratios make
+   * claims that hold on a fast laptop and a slow CI runner alike.
+   */
+  relativeTo?: { deployment?: DeploymentName; phase?: string };
 }
 
 export interface PhaseDefinition {
@@ -75,7 +84,7 @@ export interface Scenario extends Required<Omit<ScenarioDefinition, 'deployments
 }
 
 const CLAIM_METRIC =
-  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|firstFailureSeconds|recoverySeconds|causeShare:[a-z_]+)$/;
+  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|firstFailureSeconds|recoverySeconds|causeShare:[a-z_]+|audit:(orphanUsers|doubleCharges|acknowledgedWithoutRow|failedButCommitted))$/;
 
 function fail(scenarioName: string, field: string, problem: string): never {
   throw new LabError('INVALID_SCENARIO', `scenario ${scenarioName || '(unnamed)'}: ${field} ${problem}`);
@@ -182,6 +191,21 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     }
     if (claim.atLeast === undefined && claim.atMost === undefined)
       fail(name, `${field}`, 'needs atLeast or atMost (its tolerance)');
+    if (claim.relativeTo) {
+      if (claim.relativeTo.deployment !== undefined && !deployments.includes(claim.relativeTo.deployment)) {
+        fail(
+          name,
+          `${field}.relativeTo.deployment`,
+          `"${claim.relativeTo.deployment}" is not run by this scenario`,
+        );
+      }
+      if (claim.relativeTo.phase !== undefined && !phaseNames.has(claim.relativeTo.phase)) {
+        fail(name, `${field}.relativeTo.phase`, `"${claim.relativeTo.phase}" is not a phase of the timeline`);
+      }
+      if (claim.relativeTo.deployment === undefined && claim.relativeTo.phase === undefined) {
+        fail(name, `${field}.relativeTo`, 'needs a deployment or a phase to compare with');
+      }
+    }
     if (claim.metric === 'recoverySeconds') {
       const phase = definition.timeline.find((candidate) => candidate.name === claim.phase);
       if (!phase?.faults?.length)

@@ -1,10 +1,17 @@
 import type { ClaimResult, DeploymentResult, PhaseSummary } from '../results.ts';
 import type { ClaimDefinition, Scenario } from './define-scenario.ts';
 
-/** The observed value of a claim's metric, or null when nothing was measured. */
-export function observe(claim: ClaimDefinition, deployment: DeploymentResult | undefined): number | null {
-  const route = deployment?.routes.find((candidate) => candidate.route === claim.route);
-  if (!deployment || !route) return null;
+type Measured = Pick<ClaimDefinition, 'route' | 'phase' | 'metric'>;
+
+/** The value of one metric for one route and phase of one deployment, or null when nothing was measured. */
+export function measure(claim: Measured, deployment: DeploymentResult | undefined): number | null {
+  if (!deployment) return null;
+  if (claim.metric.startsWith('audit:')) {
+    const count = claim.metric.slice('audit:'.length) as keyof DeploymentResult['audit'];
+    return deployment.audit[count] ?? null;
+  }
+  const route = deployment.routes.find((candidate) => candidate.route === claim.route);
+  if (!route) return null;
   if (claim.metric === 'recoverySeconds') {
     return (
       deployment.recovery.find((entry) => entry.route === claim.route && entry.afterPhase === claim.phase)
@@ -32,6 +39,29 @@ export function observe(claim: ClaimDefinition, deployment: DeploymentResult | u
   }
 }
 
+/**
+ * The observed value of a claim: its metric, or the ratio of its metric to the same metric of the
+ * deployment/phase it is `relativeTo`. Null when either side was not measured or the divisor is 0.
+ */
+export function observe(claim: ClaimDefinition, deployments: readonly DeploymentResult[]): number | null {
+  const find = (name: string): DeploymentResult | undefined =>
+    deployments.find((deployment) => deployment.deployment === name);
+  const value = measure(claim, find(claim.deployment));
+  if (!claim.relativeTo || value === null) return value;
+  const divisor = measure(
+    { ...claim, phase: claim.relativeTo.phase ?? claim.phase },
+    find(claim.relativeTo.deployment ?? claim.deployment),
+  );
+  return divisor === null || divisor === 0 ? null : Math.round((value / divisor) * 1000) / 1000;
+}
+
+/** The metric as the report names it: `latencyP99Ms ratio to baseline` for a relative claim. */
+export function describeMetric(claim: ClaimDefinition): string {
+  if (!claim.relativeTo) return claim.metric;
+  const to = [claim.relativeTo.deployment, claim.relativeTo.phase].filter(Boolean).join(' ');
+  return `${claim.metric} ratio to ${to}`;
+}
+
 export function describeExpectation(claim: ClaimDefinition): string {
   if (claim.atLeast !== undefined && claim.atMost !== undefined) return `${claim.atLeast} .. ${claim.atMost}`;
   if (claim.atLeast !== undefined) return `>= ${claim.atLeast}`;
@@ -41,10 +71,7 @@ export function describeExpectation(claim: ClaimDefinition): string {
 /** Checks every claim of the hypothesis against what was measured. A claim with no measurement fails. */
 export function evaluateClaims(scenario: Scenario, deployments: readonly DeploymentResult[]): ClaimResult[] {
   return scenario.hypothesis.map((claim) => {
-    const observed = observe(
-      claim,
-      deployments.find((deployment) => deployment.deployment === claim.deployment),
-    );
+    const observed = observe(claim, deployments);
     const held =
       observed !== null &&
       (claim.atLeast === undefined || observed >= claim.atLeast) &&
@@ -55,7 +82,7 @@ export function evaluateClaims(scenario: Scenario, deployments: readonly Deploym
       deployment: claim.deployment,
       route: claim.route,
       phase: claim.phase,
-      metric: claim.metric,
+      metric: describeMetric(claim),
       expected: describeExpectation(claim),
       observed,
       held,

@@ -166,7 +166,7 @@ async function runDeployment(
   const services = await scraper.stop();
   throwIfAborted(signal);
   await new Promise((resolve) => setTimeout(resolve, DEFAULTS.settleMs));
-  const audit = await auditDatabases(started.databases);
+  const audit = await auditDatabases(started.databases, outcomes);
 
   const routes = ROUTES.map((route) => {
     const routeOutcomes = outcomesOf(outcomes, route);

@@ -26,3 +26,12 @@ describe('parseCliArgs', () => {
     expect(() => parseCliArgs(argv)).toThrow(message);
   });
 });
+
+describe('parseCliArgs all', () => {
+  it('runs every scenario with "all"', () => {
+    expect(parseCliArgs(['all', '--reports-dir', 'out'])).toMatchObject({
+      command: 'all',
+      reportsDir: 'out',
+    });
+  });
+});

@@ -73,6 +73,11 @@ describe('defineScenario', () => {
       (d) => void delete d.hypothesis[0]!.atLeast,
       /hypothesis\[0\] needs atLeast or atMost/,
     ],
+    [
+      'a comparison with a phase that does not exist',
+      (d) => void (d.hypothesis[0]!.relativeTo = { phase: 'before' }),
+      /hypothesis\[0\]\.relativeTo\.phase "before"/,
+    ],
     ['a zero-length phase', (d) => void (d.timeline[0]!.durationS = 0), /timeline\[0\]\.durationS/],
     [
       'a crash of an unknown service',
@@ -131,7 +136,14 @@ describe('evaluateClaims', () => {
     ],
     services: [],
     recovery: [],
-    audit: { users: 0, payments: 0, orphanUsers: 0, doubleCharges: 0 },
+    audit: {
+      users: 0,
+      payments: 0,
+      orphanUsers: 0,
+      doubleCharges: 0,
+      acknowledgedWithoutRow: 0,
+      failedButCommitted: 0,
+    },
   });
 
   it('holds when the observed value is within tolerance', () => {
@@ -140,6 +152,49 @@ describe('evaluateClaims', () => {
       observed: 0.95,
       expected: '>= 0.9',
     });
+  });
+
+  it('compares with another deployment or phase as a ratio', () => {
+    const relative = defineScenario({
+      ...valid(),
+      hypothesis: [
+        {
+          id: 'split-vs-monolith',
+          says: 'split p50 is at least the monolith p50',
+          deployment: 'split',
+          route: 'pay',
+          phase: 'cut',
+          metric: 'latencyP50Ms',
+          relativeTo: { deployment: 'monolith' },
+          atLeast: 1,
+        },
+      ],
+    });
+    const monolith = { ...deployment(1), deployment: 'monolith' as const };
+    monolith.routes[0]!.phases[0]!.latencyMs = { p50: 2, p90: 3, p99: 4, max: 5 };
+    const [claim] = evaluateClaims(relative, [monolith, deployment(1)]);
+    expect(claim).toMatchObject({ observed: 2.5, held: true, metric: 'latencyP50Ms ratio to monolith' });
+  });
+
+  it('reads audit counts', () => {
+    const audited = defineScenario({
+      ...valid(),
+      hypothesis: [
+        {
+          id: 'no-orphans',
+          says: 'no orphans',
+          deployment: 'split',
+          route: 'checkout',
+          phase: 'cut',
+          metric: 'audit:orphanUsers',
+          atMost: 0,
+        },
+      ],
+    });
+    const withOrphans = deployment(1);
+    withOrphans.routes.push({ ...withOrphans.routes[0]!, route: 'checkout' });
+    withOrphans.audit.orphanUsers = 3;
+    expect(evaluateClaims(audited, [withOrphans])[0]).toMatchObject({ observed: 3, held: false });
   });
 
   it('fails when outside tolerance or not measured', () => {

@@ -1,0 +1,68 @@
+/**
+ * The starvation scenario: a burst of signups, whose password hashing is deliberately CPU-heavy. In the
+ * monolith, pay shares the process and its CPUs with signup; in split, payment-service has its own.
+ */
+import { flood } from '../lab/faults.ts';
+import { defineScenario } from '../lab/scenario/define-scenario.ts';
+
+export default defineScenario({
+  name: 'starvation',
+  title: 'Can a burst of signups slow down payments?',
+  claim:
+    'In one process, signup and payment compete for the same CPU and memory: if signup gets hammered it can ' +
+    'starve payment. Split services each have their own.',
+
+  // No checkouts: they would hash passwords too and blur which route starves which.
+  load: { signup: { ratePerSecond: 2 }, pay: { ratePerSecond: 20 }, checkout: { ratePerSecond: 0 } },
+
+  timeline: [
+    { name: 'baseline', durationS: 10, story: 'Healthy.' },
+    {
+      name: 'flood',
+      durationS: 15,
+      story:
+        '120 more signups per second: more scrypt hashing than the CPUs running signup can do ' +
+        '(about 70 per second on 2 cores). Signup itself saturates and queues.',
+      faults: [flood('signup', { ratePerSecond: 120 })],
+    },
+    { name: 'recovery', durationS: 10, story: 'The flood stops; the queue drains.' },
+  ],
+
+  hypothesis: [
+    {
+      id: 'monolith-pay-starves',
+      says: 'Monolith pay p99 at least doubles: its requests wait for CPU that the hashing took.',
+      deployment: 'monolith',
+      route: 'pay',
+      phase: 'flood',
+      metric: 'latencyP99Ms',
+      relativeTo: { phase: 'baseline' },
+      atLeast: 2,
+    },
+    {
+      id: 'split-pay-unharmed',
+      says: 'Split pay p99 stays within 1.5x of its baseline: payment-service has CPUs of its own.',
+      deployment: 'split',
+      route: 'pay',
+      phase: 'flood',
+      metric: 'latencyP99Ms',
+      relativeTo: { phase: 'baseline' },
+      atMost: 1.5,
+    },
+    {
+      id: 'pay-still-answers',
+      says: 'Starved is not down: monolith pay still succeeds.',
+      deployment: 'monolith',
+      route: 'pay',
+      phase: 'flood',
+      metric: 'successRate',
+      atLeast: 0.99,
+    },
+  ],
+
+  whatToLookAt: [
+    'Pay latency during the flood: it climbs in the monolith and stays flat in split.',
+    'Event-loop delay of the monolith versus payment-service: the monolith process is busy with work that is not pay.',
+    "On the local runtime the split services are pinned to separate CPUs (see the runtime details); without that, they would share the machine's cores and starve each other just the same. Separate processes isolate CPU only when they are given separate CPUs.",
+  ],
+});
