@@ -7,6 +7,7 @@ const millis = (value: number | null): string =>
 function formatObserved(metric: string, value: number | null): string {
   if (value === null) return 'not measured';
   if (metric.includes(' ratio to ')) return `x${value.toFixed(2)}`;
+  if (metric.includes(' minus ')) return `${value >= 0 ? '+' : ''}${millis(value)}`;
   if (metric === 'successRate' || metric.startsWith('causeShare:')) return percent(value);
   if (metric.endsWith('Ms')) return millis(value);
   if (metric.endsWith('Seconds')) return `${value.toFixed(1)} s`;
@@ -25,7 +26,7 @@ export function formatSummary(results: RunResults): string {
           .join(', ');
         lines.push(
           `  ${route.route.padEnd(9)} ${phase.phase.padEnd(12)} ok ${percent(phase.successRate).padStart(6)} of ${String(phase.completed).padStart(4)}` +
-            `  p99 ${millis(phase.latencyMs.p99).padStart(8)}${causes ? `  failures: ${causes}` : ''}`,
+            `  p50 ${millis(phase.latencyMs.p50).padStart(8)}  p99 ${millis(phase.latencyMs.p99).padStart(8)}${causes ? `  failures: ${causes}` : ''}`,
         );
       }
     }

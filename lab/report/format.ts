@@ -104,7 +104,7 @@ export function formatTimestamp(iso: string): string {
 }
 
 /** How a claim's metric should be read; the schema has no unit field, so it is inferred from the name. */
-export type MetricUnit = 'ratio' | 'ms' | 's' | 'count';
+export type MetricUnit = 'ratio' | 'factor' | 'ms' | 's' | 'count';
 
 /**
  * Infers a metric's unit from its name, the way the scenario vocabulary names them: `successRate` and
@@ -113,8 +113,11 @@ export type MetricUnit = 'ratio' | 'ms' | 's' | 'count';
  *
  * @example metricUnit('causeShare:deadline') // "ratio"
  * @example metricUnit('latencyP99Ms') // "ms"
+ * @example metricUnit('latencyP99Ms ratio to baseline') // "factor"
  */
 export function metricUnit(metric: string): MetricUnit {
+  // A claim compared with another phase or deployment: "latencyP99Ms ratio to baseline" is a factor.
+  if (metric.includes(' ratio to ')) return 'factor';
   const name = metric.split(':')[0] ?? metric;
   const segments = name.split(/[.\s/]+/).filter((segment) => segment !== '');
   if (segments.some((segment) => /(rate|share|ratio)$/i.test(segment))) return 'ratio';
@@ -160,6 +163,8 @@ export function formatMetricValue(metric: string, value: number | null): string 
   switch (metricUnit(metric)) {
     case 'ratio':
       return formatRate(value);
+    case 'factor':
+      return value === null ? '—' : `×${trimZeros(value.toFixed(2))}`;
     case 'ms':
       return formatMs(value);
     case 's':

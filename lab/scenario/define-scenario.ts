@@ -43,11 +43,12 @@ export interface ClaimDefinition {
   atLeast?: number;
   atMost?: number;
   /**
-   * Makes the claim a ratio: the metric divided by the same metric of another deployment and/or phase,
-   * e.g. `{ phase: 'baseline' }` for "p99 during the flood is at least 2x its own baseline". Ratios make
-   * claims that hold on a fast laptop and a slow CI runner alike.
+   * Makes the claim a comparison: the metric divided by (`by: 'ratio'`, the default) or minus
+   * (`by: 'difference'`) the same metric of another deployment and/or phase, e.g. `{ phase: 'baseline' }`
+   * for "p99 during the flood is at least 2x its own baseline". Comparisons make claims that hold on a
+   * fast laptop and a slow CI runner alike; a difference suits values near zero, where ratios swing.
    */
-  relativeTo?: { deployment?: DeploymentName; phase?: string };
+  relativeTo?: { deployment?: DeploymentName; phase?: string; by?: 'ratio' | 'difference' };
 }
 
 export interface PhaseDefinition {

@@ -40,26 +40,31 @@ export function measure(claim: Measured, deployment: DeploymentResult | undefine
 }
 
 /**
- * The observed value of a claim: its metric, or the ratio of its metric to the same metric of the
- * deployment/phase it is `relativeTo`. Null when either side was not measured or the divisor is 0.
+ * The observed value of a claim: its metric, or its metric compared (ratio or difference) with the same
+ * metric of the deployment/phase it is `relativeTo`. Null when either side was not measured, or a
+ * ratio's divisor is 0.
  */
 export function observe(claim: ClaimDefinition, deployments: readonly DeploymentResult[]): number | null {
   const find = (name: string): DeploymentResult | undefined =>
     deployments.find((deployment) => deployment.deployment === name);
   const value = measure(claim, find(claim.deployment));
   if (!claim.relativeTo || value === null) return value;
-  const divisor = measure(
+  const reference = measure(
     { ...claim, phase: claim.relativeTo.phase ?? claim.phase },
     find(claim.relativeTo.deployment ?? claim.deployment),
   );
-  return divisor === null || divisor === 0 ? null : Math.round((value / divisor) * 1000) / 1000;
+  if (reference === null) return null;
+  if (claim.relativeTo.by === 'difference') return Math.round((value - reference) * 1000) / 1000;
+  return reference === 0 ? null : Math.round((value / reference) * 1000) / 1000;
 }
 
-/** The metric as the report names it: `latencyP99Ms ratio to baseline` for a relative claim. */
+/** The metric as the report names it: `latencyP99Ms ratio to baseline`, `latencyP99Ms minus baseline`. */
 export function describeMetric(claim: ClaimDefinition): string {
   if (!claim.relativeTo) return claim.metric;
   const to = [claim.relativeTo.deployment, claim.relativeTo.phase].filter(Boolean).join(' ');
-  return `${claim.metric} ratio to ${to}`;
+  return claim.relativeTo.by === 'difference'
+    ? `${claim.metric} minus ${to}`
+    : `${claim.metric} ratio to ${to}`;
 }
 
 export function describeExpectation(claim: ClaimDefinition): string {

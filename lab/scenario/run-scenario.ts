@@ -139,6 +139,7 @@ async function runDeployment(
       // Undos run when this block ends, whether the phase completed or something threw.
       await using undoStack = new AsyncDisposableStack();
       const faults = phase.faults ?? [];
+      let applied = 0;
       for (const fault of faults) {
         const actions = resolveFault(fault, deployment);
         if (actions.length === 0) {
@@ -149,13 +150,14 @@ async function runDeployment(
         for (const action of actions) {
           if (action.type !== 'flood') undoStack.defer(await started.apply(action));
         }
-        if (actions.length > 0)
+        if (actions.length > 0) {
+          applied += 1;
           log(`[${deployment}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
+        }
       }
       if (faults.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
       await sleepUntil(startedAtMs + window.endS * 1000, signal);
-      if (faults.length > 0)
-        log(`[${deployment}] t=${window.endS}s end of ${phase.name}: undoing its faults`);
+      if (applied > 0) log(`[${deployment}] t=${window.endS}s end of ${phase.name}: undoing its faults`);
     }
   } finally {
     // Always wait for the generator and the scraper, so no request outlives the deployment it was sent to.

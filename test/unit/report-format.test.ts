@@ -100,3 +100,12 @@ describe('claim metrics', () => {
     expect(formatExpected('latencyP99Ms', 'about two seconds')).toBe('about two seconds');
   });
 });
+
+describe('comparison claims', () => {
+  it('shows a ratio to another phase as a factor and a difference in the metric unit', () => {
+    expect(metricUnit('latencyP99Ms ratio to baseline')).toBe('factor');
+    expect(formatMetricValue('latencyP99Ms ratio to baseline', 2.2)).toBe('×2.2');
+    expect(formatExpected('latencyP99Ms ratio to monolith', '<= 0.5')).toBe('≤ ×0.5');
+    expect(metricUnit('latencyP99Ms minus baseline')).toBe('ms');
+  });
+});
