@@ -41,13 +41,15 @@ export default defineScenario({
     },
     {
       id: 'split-pay-near-baseline',
-      says: 'Split pay p99 stays within 10 ms of its baseline: payment-service has CPUs of its own.',
+      says:
+        'The typical split pay is untouched: its median stays within 5 ms of its baseline, because ' +
+        'payment-service has CPUs of its own.',
       deployment: 'split',
       route: 'pay',
       phase: 'flood',
-      metric: 'latencyP99Ms',
+      metric: 'latencyP50Ms',
       relativeTo: { phase: 'baseline', by: 'difference' },
-      atMost: 10,
+      atMost: 5,
     },
     {
       id: 'split-pay-beats-monolith',

@@ -73,7 +73,10 @@ export function signupServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
     paymentUrl,
     dnsServer,
     paymentDeadlineMs: readInteger(env, 'PAYMENT_DEADLINE_MS', { min: 1, max: 600_000 }),
-    paymentRequestsPerConnection: readInteger(env, 'PAYMENT_REQUESTS_PER_CONNECTION', { min: 1, max: 1_000_000 }),
+    paymentRequestsPerConnection: readInteger(env, 'PAYMENT_REQUESTS_PER_CONNECTION', {
+      min: 1,
+      max: 1_000_000,
+    }),
   };
 }
 
