@@ -377,14 +377,16 @@ function phaseTable(phases: PhaseSummary[]): SafeHtml {
           <th class="num">Success</th>
           <th>Failures</th>
           <th class="num">p50</th>
-          <th class="num">p90</th>
           <th class="num">p99</th>
           <th class="num">max</th>
           <th
             class="num"
-            title="p99 latency of the failed requests: how long a user waited to learn it failed"
+            title="median latency of the failed requests: how long a user waited to learn it failed"
           >
-            p99 of failures
+            failed in (p50)
+          </th>
+          <th class="num" title="seconds from the start of the phase until the first failure surfaced">
+            1st failure
           </th>
         </tr>
       </thead>
@@ -399,10 +401,10 @@ function phaseTable(phases: PhaseSummary[]): SafeHtml {
               </td>
               <td class="failures">${formatFailures(phase.failures)}</td>
               <td class="num">${formatMs(phase.latencyMs.p50)}</td>
-              <td class="num">${formatMs(phase.latencyMs.p90)}</td>
               <td class="num">${formatMs(phase.latencyMs.p99)}</td>
               <td class="num">${formatMs(phase.latencyMs.max)}</td>
-              <td class="num">${formatMs(phase.failureLatencyMs.p99)}</td>
+              <td class="num">${formatMs(phase.failureLatencyMs.p50)}</td>
+              <td class="num">${formatSeconds(phase.firstFailureAfterS ?? null)}</td>
             </tr>`,
         )}
       </tbody>
