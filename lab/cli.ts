@@ -55,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const scenario of scenarios) {
     log(`scenario ${scenario.name}: ${scenario.title}`);
     log(
-      `timeline ${scenario.durationS} s per deployment, deployments run one after the other: ${scenario.deployments.join(', ')}`,
+      `timeline ${scenario.durationS} s per deployment, run one after the other: ${scenario.variants.map((variant) => variant.name).join(', ')}`,
     );
     const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
     const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);

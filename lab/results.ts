@@ -8,7 +8,14 @@
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
+/** The two topologies of DESIGN.md. */
 export type DeploymentName = 'monolith' | 'split';
+
+/**
+ * What a report column is about: a deployment, possibly with settings, e.g. `monolith`, `split`,
+ * `split/retry`. Scenarios without variants use the plain deployment names.
+ */
+export type VariantName = string;
 export type RouteName = 'signup' | 'pay' | 'checkout';
 
 /** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
@@ -71,7 +78,11 @@ export interface ServiceResult {
 }
 
 export interface DeploymentResult {
-  deployment: DeploymentName;
+  /** The variant's name (`split/retry`); equal to `topology` for a plain deployment. */
+  deployment: VariantName;
+  topology: DeploymentName;
+  /** The variant's settings as the services got them, e.g. `{ PAYMENT_POLICY: 'retry' }`. */
+  settings: Record<string, string>;
   routes: RouteResult[];
   services: ServiceResult[];
   /**
@@ -112,14 +123,14 @@ export interface FaultWindow {
   description: string;
   startS: number;
   endS: number;
-  /** Deployments where the link exists (a fault on `payment-api` only touches split). */
-  deployments: DeploymentName[];
+  /** Variants the fault touched (a fault on `payment-api` only touches split ones). */
+  deployments: VariantName[];
 }
 
 export interface ClaimResult {
   id: string;
   description: string;
-  deployment: DeploymentName;
+  deployment: VariantName;
   route: RouteName;
   phase: string;
   metric: string;

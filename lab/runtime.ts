@@ -25,9 +25,14 @@ export interface StartedLab extends AsyncDisposable {
   /** What the report records about this runtime: versions, binaries, ports. */
   readonly details: Record<string, string>;
   /** Starts one deployment's services and links; only one runs at a time so they never compete for CPU. */
-  startDeployment(deployment: DeploymentName): Promise<StartedDeployment>;
+  startDeployment(deployment: DeploymentName, options?: DeploymentOptions): Promise<StartedDeployment>;
   /** Stops everything, including any deployment still running. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+export interface DeploymentOptions {
+  /** Extra environment for every service of the deployment: a variant's settings. */
+  settings?: Record<string, string>;
 }
 
 export interface ServiceEndpoint {

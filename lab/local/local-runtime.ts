@@ -75,9 +75,12 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
               .join(', ')
           : 'none (one CPU or no taskset): services share every CPU',
       },
-      startDeployment: async (deployment) => {
+      startDeployment: async (deployment, deploymentOptions) => {
+        // A fresh start for every deployment (and every variant of one): no rows of an earlier run.
+        await postgres.recreateDatabases(deployment === 'monolith' ? ['monolith'] : ['signup', 'payment']);
         const started = await startLocalDeployment({
           deployment,
+          settings: deploymentOptions?.settings ?? {},
           toxiproxy: toxiproxy.client,
           postgresUrl: (database, via) => postgres.urlFor(database, via),
           dnsServer,
@@ -106,6 +109,8 @@ interface DeploymentContext {
   dnsServer: StartedDnsServer;
   cpuPinning: Record<string, string> | undefined;
   serviceEnv: Record<string, string>;
+  /** The variant's settings, applied to every service after the lab's own environment. */
+  settings: Record<string, string>;
   startTimeoutMs: number;
   log: LabLog;
 }
@@ -122,7 +127,14 @@ async function startService(
     // taskset execs node in place, so the pid we hold is the service's own.
     command: cpus ? 'taskset' : process.execPath,
     args: cpus ? ['--cpu-list', cpus, ...entryPoint] : entryPoint.slice(1),
-    env: { HOST: LOOPBACK, PORT: '0', SERVICE_NAME: service, ...context.serviceEnv, ...env },
+    env: {
+      HOST: LOOPBACK,
+      PORT: '0',
+      SERVICE_NAME: service,
+      ...context.serviceEnv,
+      ...context.settings,
+      ...env,
+    },
     cwd: PROJECT_ROOT,
     readyWhen: (line) => {
       if (!line.startsWith('{')) return undefined;

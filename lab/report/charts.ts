@@ -5,7 +5,7 @@
  */
 import type { EChartsOption, LineSeriesOption, BarSeriesOption } from 'echarts';
 import type {
-  DeploymentName,
+  VariantName,
   DeploymentResult,
   FaultWindow,
   RouteName,
@@ -29,12 +29,12 @@ export interface ChartSpec {
 /** Charts of one route: one of each kind per deployment, y axes shared inside each kind. */
 export interface RouteCharts {
   route: RouteName;
-  throughput: { deployment: DeploymentName; chart: ChartSpec | null }[];
-  latency: { deployment: DeploymentName; chart: ChartSpec | null }[];
+  throughput: { deployment: VariantName; chart: ChartSpec | null }[];
+  latency: { deployment: VariantName; chart: ChartSpec | null }[];
 }
 
 export interface ServiceCharts {
-  deployment: DeploymentName;
+  deployment: VariantName;
   charts: { service: string; chart: ChartSpec }[];
 }
 
@@ -47,7 +47,7 @@ export interface ReportCharts {
   outcomeColours: Record<string, string>;
 }
 
-export const DEPLOYMENT_ORDER: readonly DeploymentName[] = ['monolith', 'split'];
+export const DEPLOYMENT_ORDER: readonly VariantName[] = ['monolith', 'split'];
 export const ROUTE_ORDER: readonly RouteName[] = ['signup', 'pay', 'checkout'];
 
 export const SUCCESS_COLOUR = '#3b8c4f';
@@ -88,7 +88,7 @@ export function orderedRoutes(results: RunResults): RouteName[] {
 }
 
 /** Faults whose link exists in this deployment; the others did not touch it and are not shaded. */
-export function faultsFor(results: RunResults, deployment: DeploymentName): FaultWindow[] {
+export function faultsFor(results: RunResults, deployment: VariantName): FaultWindow[] {
   return results.faults.filter((fault) => fault.deployments.includes(deployment));
 }
 
@@ -189,7 +189,7 @@ export function buildReportCharts(results: RunResults): ReportCharts {
 function throughputChart(
   id: string,
   results: RunResults,
-  deployment: DeploymentName,
+  deployment: VariantName,
   route: RouteResult,
   scale: { end: number; yMax: number; colours: Record<string, string> },
 ): ChartSpec {
@@ -235,7 +235,7 @@ function throughputChart(
 function latencyChart(
   id: string,
   results: RunResults,
-  deployment: DeploymentName,
+  deployment: VariantName,
   route: RouteResult,
   scale: { end: number; min: number; max: number },
 ): ChartSpec {
@@ -278,7 +278,7 @@ function latencyChart(
 function serviceChart(
   id: string,
   results: RunResults,
-  deployment: DeploymentName,
+  deployment: VariantName,
   service: ServiceResult,
   scale: { end: number; lagMax: number; inFlightMax: number },
 ): ChartSpec {
@@ -343,7 +343,7 @@ function serviceChart(
  * (above the plot), and a shaded band per fault that touched this deployment (labelled inside the plot,
  * so the two kinds of label never share a row).
  */
-function timelineSeries(results: RunResults, deployment: DeploymentName): LineSeriesOption {
+function timelineSeries(results: RunResults, deployment: VariantName): LineSeriesOption {
   return {
     name: 'timeline',
     type: 'line',

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type {
   AuditResult,
   ClaimResult,
-  DeploymentName,
+  VariantName,
   DeploymentResult,
   PhaseSummary,
   RouteName,
@@ -216,7 +216,7 @@ function renderTimeline(results: RunResults): SafeHtml {
   const step = niceCeil(end / 10);
   const ticks: number[] = [];
   for (let t = 0; t <= end + 1e-9; t += step) ticks.push(t);
-  const applies = (deployments: DeploymentName[]) =>
+  const applies = (deployments: VariantName[]) =>
     deployments.length === 0 ? 'none' : deployments.join(', ');
 
   return html`
@@ -475,7 +475,7 @@ function auditTable(audit: AuditResult): SafeHtml {
 }
 
 function renderCharts(results: RunResults, charts: ReportCharts): SafeHtml {
-  const legendNote = (deployment: DeploymentName) => {
+  const legendNote = (deployment: VariantName) => {
     const faults = faultsFor(results, deployment);
     return faults.length === 0
       ? 'no fault touched its links'

@@ -7,7 +7,8 @@ import {
   isLinkFault,
   type Fault,
 } from '../faults.ts';
-import type { DeploymentName, RouteName } from '../results.ts';
+import type { RouteName, VariantName } from '../results.ts';
+import { POLICIES, monolith, split, type VariantDefinition } from '../variants.ts';
 import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
 
 /**
@@ -35,7 +36,8 @@ export interface ClaimDefinition {
   id: string;
   /** Plain words: what we expect and why. */
   says: string;
-  deployment: DeploymentName;
+  /** A variant's name: `monolith`, `split`, `split/retry`, ... */
+  deployment: VariantName;
   route: RouteName;
   phase: string;
   metric: ClaimMetric;
@@ -48,7 +50,7 @@ export interface ClaimDefinition {
    * for "p99 during the flood is at least 2x its own baseline". Comparisons make claims that hold on a
    * fast laptop and a slow CI runner alike; a difference suits values near zero, where ratios swing.
    */
-  relativeTo?: { deployment?: DeploymentName; phase?: string; by?: 'ratio' | 'difference' };
+  relativeTo?: { deployment?: VariantName; phase?: string; by?: 'ratio' | 'difference' };
 }
 
 export interface PhaseDefinition {
@@ -75,12 +77,14 @@ export interface ScenarioDefinition {
   timeline: PhaseDefinition[];
   hypothesis: ClaimDefinition[];
   whatToLookAt: string[];
-  /** Deployments to run, one after the other; both by default. */
-  deployments?: DeploymentName[];
+  /**
+   * What to run, one after the other, each a column of the report: `[monolith(), split()]` by default.
+   * Several split variants can stand next to the monolith: `[monolith(), split(), split({ policy: 'retry' })]`.
+   */
+  variants?: VariantDefinition[];
 }
 
-export interface Scenario extends Required<Omit<ScenarioDefinition, 'deployments'>> {
-  deployments: DeploymentName[];
+export interface Scenario extends Required<ScenarioDefinition> {
   durationS: number;
 }
 
@@ -169,11 +173,27 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
       validateFault(name, `${field}.faults[${faultIndex}]`, fault),
     );
   });
-  const deployments = definition.deployments ?? [...DEPLOYMENTS];
-  for (const deployment of deployments) {
-    if (!DEPLOYMENTS.includes(deployment))
-      fail(name, 'deployments', `"${deployment}" is not monolith or split`);
-  }
+  const variants = definition.variants ?? [monolith(), split()];
+  const variantNames = variants.map((variant) => variant.name);
+  if (variants.length === 0) fail(name, 'variants', 'must list at least one deployment');
+  variants.forEach((variant, index) => {
+    if (typeof variant.name !== 'string' || !/^[a-z][a-z0-9-]*(\/[a-z0-9-]+)?$/.test(variant.name)) {
+      fail(name, `variants[${index}].name`, 'must look like "split" or "split/retry"');
+    }
+    if (variantNames.indexOf(variant.name) !== index)
+      fail(name, `variants[${index}].name`, `"${variant.name}" is used twice`);
+    if (!DEPLOYMENTS.includes(variant.deployment)) {
+      fail(name, `variants[${index}].deployment`, `"${variant.deployment}" is not monolith or split`);
+    }
+    const policy = variant.settings?.PAYMENT_POLICY;
+    if (policy !== undefined && !(POLICIES as readonly string[]).includes(policy)) {
+      fail(
+        name,
+        `variants[${index}].settings.PAYMENT_POLICY`,
+        `"${policy}" is not one of ${POLICIES.join(', ')}`,
+      );
+    }
+  });
   const claimIds = new Set<string>();
   definition.hypothesis.forEach((claim, index) => {
     const field = `hypothesis[${index}]`;
@@ -181,7 +201,7 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
       fail(name, `${field}.id`, 'must be a non-empty string');
     if (claimIds.has(claim.id)) fail(name, `${field}.id`, `"${claim.id}" is used twice`);
     claimIds.add(claim.id);
-    if (!deployments.includes(claim.deployment))
+    if (!variantNames.includes(claim.deployment))
       fail(name, `${field}.deployment`, `"${claim.deployment}" is not run by this scenario`);
     if (!ROUTES.includes(claim.route))
       fail(name, `${field}.route`, `"${claim.route}" is not one of ${ROUTES.join(', ')}`);
@@ -193,7 +213,7 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     if (claim.atLeast === undefined && claim.atMost === undefined)
       fail(name, `${field}`, 'needs atLeast or atMost (its tolerance)');
     if (claim.relativeTo) {
-      if (claim.relativeTo.deployment !== undefined && !deployments.includes(claim.relativeTo.deployment)) {
+      if (claim.relativeTo.deployment !== undefined && !variantNames.includes(claim.relativeTo.deployment)) {
         fail(
           name,
           `${field}.relativeTo.deployment`,
@@ -216,7 +236,7 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
   if (!Array.isArray(definition.whatToLookAt)) fail(name, 'whatToLookAt', 'must be a list of sentences');
   return {
     ...definition,
-    deployments,
+    variants,
     durationS: definition.timeline.reduce((sum, phase) => sum + phase.durationS, 0),
   };
 }

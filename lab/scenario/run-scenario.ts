@@ -7,7 +7,6 @@ import { driveLoad } from '../load/drive-load.ts';
 import { scrapeMetrics } from '../metrics-scraper.ts';
 import {
   RESULTS_SCHEMA_VERSION,
-  type DeploymentName,
   type DeploymentResult,
   type FaultWindow,
   type PhaseWindow,
@@ -17,6 +16,7 @@ import type { LabLog, Runtime, StartedLab } from '../runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ROUTES, ROUTE_TARGETS } from '../topology.ts';
 import type { Scenario } from './define-scenario.ts';
+import type { VariantDefinition } from '../variants.ts';
 import { evaluateClaims } from './evaluate-claims.ts';
 
 export interface RunScenarioOptions {
@@ -45,7 +45,9 @@ export function faultWindows(scenario: Scenario): FaultWindow[] {
       description: describeFault(fault),
       startS: windows[index]?.startS ?? 0,
       endS: windows[index]?.endS ?? 0,
-      deployments: scenario.deployments.filter((deployment) => resolveFault(fault, deployment).length > 0),
+      deployments: scenario.variants
+        .filter((variant) => resolveFault(fault, variant.deployment).length > 0)
+        .map((variant) => variant.name),
     })),
   );
 }
@@ -86,12 +88,14 @@ async function sleepUntil(targetMs: number, signal: AbortSignal | undefined): Pr
 async function runDeployment(
   lab: StartedLab,
   scenario: Scenario,
-  deployment: DeploymentName,
+  variant: VariantDefinition,
   options: RunScenarioOptions & { runTag: string },
 ): Promise<DeploymentResult> {
+  const { deployment } = variant;
+  const label = variant.name;
   const { log, signal } = options;
-  log(`[${deployment}] starting services ...`);
-  await using started = await lab.startDeployment(deployment);
+  log(`[${label}] starting services ...`);
+  await using started = await lab.startDeployment(deployment, { settings: variant.settings });
   throwIfAborted(signal);
   const phases = phaseWindows(scenario);
   const startedAtMs = performance.now();
@@ -144,7 +148,7 @@ async function runDeployment(
         const actions = resolveFault(fault, deployment);
         if (actions.length === 0) {
           log(
-            `[${deployment}] t=${window.startS}s ${phase.name}: "${describeFault(fault)}" does not touch ${deployment}`,
+            `[${label}] t=${window.startS}s ${phase.name}: "${describeFault(fault)}" does not touch ${deployment}`,
           );
         }
         for (const action of actions) {
@@ -152,12 +156,12 @@ async function runDeployment(
         }
         if (actions.length > 0) {
           applied += 1;
-          log(`[${deployment}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
+          log(`[${label}] t=${window.startS}s ${phase.name}: ${describeFault(fault)}`);
         }
       }
-      if (faults.length === 0) log(`[${deployment}] t=${window.startS}s ${phase.name}`);
+      if (faults.length === 0) log(`[${label}] t=${window.startS}s ${phase.name}`);
       await sleepUntil(startedAtMs + window.endS * 1000, signal);
-      if (applied > 0) log(`[${deployment}] t=${window.endS}s end of ${phase.name}: undoing its faults`);
+      if (applied > 0) log(`[${label}] t=${window.endS}s end of ${phase.name}: undoing its faults`);
     }
   } finally {
     // Always wait for the generator and the scraper, so no request outlives the deployment it was sent to.
@@ -190,7 +194,15 @@ async function runDeployment(
         }))
       : [],
   );
-  return { deployment, routes, services, recovery, audit };
+  return {
+    deployment: label,
+    topology: deployment,
+    settings: variant.settings,
+    routes,
+    services,
+    recovery,
+    audit,
+  };
 }
 
 /**
@@ -206,9 +218,11 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   await using lab = await options.runtime.start({ log: options.log });
   options.log(`topology infrastructure ready in ${Math.round(performance.now() - wallStart)} ms`);
   const deployments: DeploymentResult[] = [];
-  for (const deployment of scenario.deployments) {
+  for (const [index, variant] of scenario.variants.entries()) {
     throwIfAborted(options.signal);
-    deployments.push(await runDeployment(lab, scenario, deployment, { ...options, runTag }));
+    deployments.push(
+      await runDeployment(lab, scenario, variant, { ...options, runTag: `${runTag}v${index}` }),
+    );
   }
   const claims = evaluateClaims(scenario, deployments);
   return {

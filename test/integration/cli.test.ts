@@ -79,7 +79,7 @@ export default defineScenario({
   timeline: [{ name: 'calm', durationS: 3, story: 'Nothing happens.' }],
   hypothesis: [{ id: 'pay-always-fails', says: 'impossible', deployment: 'monolith', route: 'pay', phase: 'calm', metric: 'successRate', atMost: 0 }],
   whatToLookAt: ['The verdict.'],
-  deployments: ['monolith'],
+  variants: [{ name: 'monolith', deployment: 'monolith', settings: {} }],
 });
 `,
     );

@@ -32,7 +32,7 @@ describe('defineScenario', () => {
   it('accepts a valid scenario and computes its duration', () => {
     const scenario = defineScenario(valid());
     expect(scenario.durationS).toBe(4);
-    expect(scenario.deployments).toEqual(['monolith', 'split']);
+    expect(scenario.variants.map((variant) => variant.name)).toEqual(['monolith', 'split']);
   });
 
   it('validates the shipped partition scenario', () => {
@@ -115,6 +115,8 @@ describe('evaluateClaims', () => {
   const scenario = defineScenario(valid());
   const deployment = (successRate: number | null): DeploymentResult => ({
     deployment: 'split',
+    topology: 'split',
+    settings: {},
     routes: [
       {
         route: 'pay',

@@ -1,0 +1,42 @@
+import type { DeploymentName, VariantName } from './results.ts';
+
+/** How split's signup-service calls payment-service (see services/signup-service.ts). */
+export type PolicyName = 'none' | 'timeout' | 'retry' | 'breaker' | 'bulkhead';
+
+export const POLICIES: readonly PolicyName[] = ['none', 'timeout', 'retry', 'breaker', 'bulkhead'];
+
+/**
+ * One column of a report: a deployment, and the settings its services run with.
+ * Scenarios without `variants` run `monolith()` and `split()`.
+ */
+export interface VariantDefinition {
+  name: VariantName;
+  deployment: DeploymentName;
+  /** Environment for the variant's services, e.g. `{ PAYMENT_POLICY: 'retry' }`. */
+  settings: Record<string, string>;
+}
+
+/** The monolith: one process, one database, one transaction. */
+export function monolith(): VariantDefinition {
+  return { name: 'monolith', deployment: 'monolith', settings: {} };
+}
+
+/**
+ * The split deployment, optionally with another resilience policy or with idempotency keys off.
+ *
+ * @example
+ *   split()                                       // 'split': 5 s deadline, keys on
+ *   split({ policy: 'retry' })                    // 'split/retry'
+ *   split({ policy: 'retry', idempotency: false }) // 'split/retry-no-keys'
+ */
+export function split(
+  options: { policy?: PolicyName; idempotency?: boolean; name?: VariantName } = {},
+): VariantDefinition {
+  const settings: Record<string, string> = {};
+  if (options.policy) settings.PAYMENT_POLICY = options.policy;
+  if (options.idempotency === false) settings.PAYMENT_IDEMPOTENCY = 'off';
+  const suffix = [options.policy, options.idempotency === false ? 'no-keys' : undefined]
+    .filter(Boolean)
+    .join('-');
+  return { name: options.name ?? (suffix ? `split/${suffix}` : 'split'), deployment: 'split', settings };
+}
