@@ -5,6 +5,13 @@ interface ServiceMetrics {
   eventLoopDelayMs?: { p99?: number | null };
   requestsInFlight?: number;
   outboundInFlight?: number;
+  circuitState?: string | null;
+  counters?: {
+    requests?: number;
+    outboundCalls?: number;
+    outboundAttempts?: number;
+    bulkheadRejections?: number;
+  };
 }
 
 export interface MetricsScraper {
@@ -35,6 +42,11 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
           eventLoopDelayP99Ms: metrics?.eventLoopDelayMs?.p99 ?? null,
           requestsInFlight: metrics?.requestsInFlight ?? null,
           outboundInFlight: metrics?.outboundInFlight ?? null,
+          requestsTotal: metrics?.counters?.requests ?? null,
+          outboundCallsTotal: metrics?.counters?.outboundCalls ?? null,
+          outboundAttemptsTotal: metrics?.counters?.outboundAttempts ?? null,
+          bulkheadRejectionsTotal: metrics?.counters?.bulkheadRejections ?? null,
+          circuitState: metrics?.circuitState ?? null,
         });
       }),
     );

@@ -70,6 +70,28 @@ export interface ServiceSample {
   eventLoopDelayP99Ms: number | null;
   requestsInFlight: number | null;
   outboundInFlight: number | null;
+  /** Cumulative counters since the service started (null when the scrape failed or the field is absent). */
+  requestsTotal?: number | null;
+  /** Logical calls to payment-service (one per checkout). */
+  outboundCallsTotal?: number | null;
+  /** HTTP attempts sent to payment-service: attempts / calls is the retry amplification. */
+  outboundAttemptsTotal?: number | null;
+  bulkheadRejectionsTotal?: number | null;
+  /** `closed`, `open`, `halfOpen`, `isolated` as cockatiel reports it (Open -> HalfOpen only on the next call). */
+  circuitState?: string | null;
+}
+
+/** What each service did in one phase, from the differences of its counters across the phase. */
+export interface ServicePhaseSummary {
+  service: string;
+  phase: string;
+  /** Requests the service received per second: the load it really saw, retries included. */
+  requestsPerSecond: number | null;
+  /** HTTP attempts per logical outbound call: 1 without retries. */
+  attemptsPerCall: number | null;
+  bulkheadRejections: number | null;
+  /** Every circuit state the service reported during the phase, in order, without repeats. */
+  circuitStates: string[];
 }
 
 export interface ServiceResult {
@@ -78,6 +100,8 @@ export interface ServiceResult {
 }
 
 export interface DeploymentResult {
+  /** Per service and phase: received load, retry amplification, bulkhead rejections, circuit states. */
+  servicePhases?: ServicePhaseSummary[];
   /** The variant's name (`split/retry`); equal to `topology` for a plain deployment. */
   deployment: VariantName;
   topology: DeploymentName;

@@ -10,6 +10,17 @@ export function measure(claim: Measured, deployment: DeploymentResult | undefine
     const count = claim.metric.slice('audit:'.length) as keyof DeploymentResult['audit'];
     return deployment.audit[count] ?? null;
   }
+  if (claim.metric.startsWith('service:')) {
+    const [, service, field] = claim.metric.split(':') as [
+      string,
+      string,
+      'requestsPerSecond' | 'attemptsPerCall' | 'bulkheadRejections',
+    ];
+    const summary = deployment.servicePhases?.find(
+      (entry) => entry.service === service && entry.phase === claim.phase,
+    );
+    return summary?.[field] ?? null;
+  }
   const route = deployment.routes.find((candidate) => candidate.route === claim.route);
   if (!route) return null;
   if (claim.metric === 'recoverySeconds') {

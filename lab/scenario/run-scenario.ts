@@ -5,6 +5,7 @@ import { describeFault, faultTarget, resolveFault } from '../faults.ts';
 import { perPhase, perSecond, outcomesOf, recoverySeconds } from '../load/aggregate.ts';
 import { driveLoad } from '../load/drive-load.ts';
 import { scrapeMetrics } from '../metrics-scraper.ts';
+import { summarizeServicePhases } from '../service-phases.ts';
 import {
   RESULTS_SCHEMA_VERSION,
   type DeploymentResult,
@@ -200,6 +201,7 @@ async function runDeployment(
     settings: variant.settings,
     routes,
     services,
+    servicePhases: summarizeServicePhases(services, phases),
     recovery,
     audit,
   };

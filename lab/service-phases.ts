@@ -1,0 +1,52 @@
+import type { PhaseWindow, ServicePhaseSummary, ServiceResult, ServiceSample } from './results.ts';
+
+type Counter = 'requestsTotal' | 'outboundCallsTotal' | 'outboundAttemptsTotal' | 'bulkheadRejectionsTotal';
+
+/**
+ * The growth of a cumulative counter across a phase, from the last sample at or before its start to the
+ * last sample at or before its end. Null when either is missing, or when the counter went down (the
+ * service restarted, counting from 0 again).
+ */
+function delta(samples: readonly ServiceSample[], counter: Counter, phase: PhaseWindow): number | null {
+  const at = (t: number): number | null | undefined =>
+    samples.filter((sample) => sample.t <= t + 0.5 && sample[counter] != null).at(-1)?.[counter];
+  const first = samples.find((sample) => sample[counter] != null)?.[counter];
+  const start = phase.startS === 0 ? first : at(phase.startS);
+  const end = at(phase.endS);
+  if (start == null || end == null || end < start) return null;
+  return end - start;
+}
+
+/**
+ * Summarises what each service did in each phase, from its scraped counters. Pure.
+ *
+ * @example
+ *   summarizeServicePhases(services, phases)[0] // { service: 'signup-service', phase: 'slow', attemptsPerCall: 3, ... }
+ */
+export function summarizeServicePhases(
+  services: readonly ServiceResult[],
+  phases: readonly PhaseWindow[],
+): ServicePhaseSummary[] {
+  return services.flatMap((service) =>
+    phases.map((phase) => {
+      const requests = delta(service.samples, 'requestsTotal', phase);
+      const calls = delta(service.samples, 'outboundCallsTotal', phase);
+      const attempts = delta(service.samples, 'outboundAttemptsTotal', phase);
+      const states: string[] = [];
+      for (const sample of service.samples) {
+        if (sample.t < phase.startS || sample.t > phase.endS || !sample.circuitState) continue;
+        if (states.at(-1) !== sample.circuitState) states.push(sample.circuitState);
+      }
+      const seconds = phase.endS - phase.startS;
+      return {
+        service: service.service,
+        phase: phase.name,
+        requestsPerSecond:
+          requests === null || seconds <= 0 ? null : Math.round((requests / seconds) * 10) / 10,
+        attemptsPerCall: calls && attempts !== null ? Math.round((attempts / calls) * 100) / 100 : null,
+        bulkheadRejections: delta(service.samples, 'bulkheadRejectionsTotal', phase),
+        circuitStates: states,
+      };
+    }),
+  );
+}
