@@ -8,12 +8,13 @@ type Counter = 'requestsTotal' | 'outboundCallsTotal' | 'outboundAttemptsTotal' 
  * service restarted, counting from 0 again).
  */
 function delta(samples: readonly ServiceSample[], counter: Counter, phase: PhaseWindow): number | null {
+  const known = (sample: ServiceSample): boolean => typeof sample[counter] === 'number';
   const at = (t: number): number | null | undefined =>
-    samples.filter((sample) => sample.t <= t + 0.5 && sample[counter] != null).at(-1)?.[counter];
-  const first = samples.find((sample) => sample[counter] != null)?.[counter];
+    samples.filter((sample) => sample.t <= t + 0.5 && known(sample)).at(-1)?.[counter];
+  const first = samples.find(known)?.[counter];
   const start = phase.startS === 0 ? first : at(phase.startS);
   const end = at(phase.endS);
-  if (start == null || end == null || end < start) return null;
+  if (typeof start !== 'number' || typeof end !== 'number' || end < start) return null;
   return end - start;
 }
 

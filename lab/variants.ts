@@ -1,9 +1,9 @@
+import { PAYMENT_POLICY_NAMES, type PaymentPolicyName } from '../services/payment/payment-policy.ts';
 import type { DeploymentName, VariantName } from './results.ts';
 
-/** How split's signup-service calls payment-service (see services/signup-service.ts). */
-export type PolicyName = 'none' | 'timeout' | 'retry' | 'breaker' | 'bulkhead';
-
-export const POLICIES: readonly PolicyName[] = ['none', 'timeout', 'retry', 'breaker', 'bulkhead'];
+/** How split's signup-service calls payment-service: the services own the list. */
+export type PolicyName = PaymentPolicyName;
+export const POLICIES: readonly PolicyName[] = PAYMENT_POLICY_NAMES;
 
 /**
  * One column of a report: a deployment, and the settings its services run with.

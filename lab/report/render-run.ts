@@ -353,6 +353,11 @@ function renderDeployments(results: RunResults): SafeHtml {
         )}
         ${cells(
           (d) =>
+            html`<h4>Services per phase <span class="tag">${d.deployment}</span></h4>
+              ${servicePhaseTable(d)}`,
+        )}
+        ${cells(
+          (d) =>
             html`<h4>Recovery after heal <span class="tag">${d.deployment}</span></h4>
               ${recoveryTable(d)}`,
         )}
@@ -410,6 +415,51 @@ function phaseTable(phases: PhaseSummary[]): SafeHtml {
       </tbody>
     </table>
   </div>`;
+}
+
+/** What each service saw and did per phase: its received load, retry amplification, circuit states. */
+function servicePhaseTable(deployment: DeploymentResult): SafeHtml {
+  const rows = deployment.servicePhases ?? [];
+  if (rows.length === 0) return html`<p class="muted small">No service counters recorded.</p>`;
+  const settings = Object.entries(deployment.settings ?? {});
+  return html`<p class="muted small">
+      ${
+        settings.length > 0
+          ? html`Settings: ${settings.map(([key, value]) => `${key}=${value}`).join(', ')}. `
+          : null
+      }Requests
+      each service received per second (retries included), HTTP attempts per call to payment-service, bulkhead
+      rejections, and the circuit states it reported.
+    </p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Service</th>
+            <th>Phase</th>
+            <th class="num">Received/s</th>
+            <th class="num">Attempts per call</th>
+            <th class="num">Bulkhead rejections</th>
+            <th>Circuit</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (row) =>
+              html`<tr>
+                <td>${row.service}</td>
+                <td>${row.phase}</td>
+                <td class="num">
+                  ${row.requestsPerSecond === null ? '—' : row.requestsPerSecond.toFixed(1)}
+                </td>
+                <td class="num">${row.attemptsPerCall === null ? '—' : row.attemptsPerCall.toFixed(2)}</td>
+                <td class="num">${formatCount(row.bulkheadRejections)}</td>
+                <td>${row.circuitStates.length > 0 ? row.circuitStates.join(' → ') : '—'}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
 }
 
 function recoveryTable(deployment: DeploymentResult): SafeHtml {

@@ -1,4 +1,10 @@
+import type { IdempotencyMode } from '../payment/attempt-idempotency-key.ts';
 import type { OutboundObserver } from '../payment/http-payment-gateway.ts';
+import type {
+  CircuitStateName,
+  PaymentPolicyName,
+  PaymentPolicyObserver,
+} from '../payment/payment-policy.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
 
 /** The JSON served at GET /metrics. Counters only grow; the lab turns them into rates per second. */
@@ -9,22 +15,51 @@ export interface MetricsSnapshot {
   readonly requestsInFlight: number;
   readonly outboundInFlight: number;
   readonly databasePool?: { readonly total: number; readonly idle: number; readonly waiting: number };
+  /** Only on a service that calls another (signup-service): how it does so. */
+  readonly policy?: PaymentPolicyName;
+  readonly idempotency?: IdempotencyMode;
+  /**
+   * The circuit breaker's state at scrape time, `null` when the policy has none. cockatiel moves
+   * Open -> HalfOpen only when the next call arrives, so it may read `open` after halfOpenAfter has passed.
+   */
+  readonly circuitState?: CircuitStateName | null;
   readonly counters: {
     readonly requests: number;
     readonly responsesByStatus: Readonly<Record<string, number>>;
     /** Requests whose client went away before an answer was written. */
     readonly requestsAborted: number;
+    /** Logical calls (one per checkout); outboundAttempts / outboundCalls is the retry amplification. */
     readonly outboundCalls: number;
     readonly outboundFailuresByCause: Readonly<Record<string, number>>;
+    /** HTTP requests actually sent, first attempts and retries alike. */
+    readonly outboundAttempts: number;
+    /**
+     * Retries the policy scheduled. One whose backoff outlives the call's deadline is counted here but
+     * never sent, so this can exceed outboundAttempts - outboundCalls.
+     */
+    readonly outboundRetries: number;
+    /** Times the circuit opened (from closed, or again after a failed half-open probe). */
+    readonly breakerOpened: number;
+    /** Times an open circuit let a probe call through, and times a probe closed it again. */
+    readonly breakerHalfOpened: number;
+    readonly breakerClosed: number;
+    readonly bulkheadRejections: number;
   };
 }
 
-export interface ServiceMetrics extends OutboundObserver {
+/** What a calling service adds to its snapshot; see {@link MetricsSnapshot}. */
+export type OutboundPolicySnapshot = Required<
+  Pick<MetricsSnapshot, 'policy' | 'idempotency' | 'circuitState'>
+>;
+
+export interface ServiceMetrics extends OutboundObserver, PaymentPolicyObserver {
   requestStarted(): void;
   /** `status` is undefined when the client left before the answer was written. */
   requestFinished(status: number | undefined): void;
   /** Reads the metrics and resets the event-loop interval. */
-  scrape(extra?: Pick<MetricsSnapshot, 'databasePool'>): MetricsSnapshot;
+  scrape(
+    extra?: Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'>,
+  ): MetricsSnapshot;
   stop(): void;
 }
 
@@ -44,6 +79,12 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
   let requestsInFlight = 0;
   let outboundCalls = 0;
   let outboundInFlight = 0;
+  let outboundAttempts = 0;
+  let outboundRetries = 0;
+  let breakerOpened = 0;
+  let breakerHalfOpened = 0;
+  let breakerClosed = 0;
+  let bulkheadRejections = 0;
   return {
     requestStarted() {
       requests += 1;
@@ -62,6 +103,24 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
       outboundInFlight -= 1;
       if (failure) outboundFailuresByCause[failure.cause] = (outboundFailuresByCause[failure.cause] ?? 0) + 1;
     },
+    attemptStarted() {
+      outboundAttempts += 1;
+    },
+    retried() {
+      outboundRetries += 1;
+    },
+    breakerOpened() {
+      breakerOpened += 1;
+    },
+    breakerHalfOpened() {
+      breakerHalfOpened += 1;
+    },
+    breakerClosed() {
+      breakerClosed += 1;
+    },
+    bulkheadRejected() {
+      bulkheadRejections += 1;
+    },
     scrape(extra) {
       return {
         service,
@@ -76,6 +135,12 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
           requestsAborted,
           outboundCalls,
           outboundFailuresByCause: { ...outboundFailuresByCause },
+          outboundAttempts,
+          outboundRetries,
+          breakerOpened,
+          breakerHalfOpened,
+          breakerClosed,
+          bulkheadRejections,
         },
       };
     },

@@ -1,18 +1,11 @@
 import type { LookupFunction } from 'node:net';
-import { noop, timeout, TimeoutStrategy, type IPolicy } from 'cockatiel';
 import { Agent } from 'undici';
 import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
-import {
-  DEADLINE_HEADER,
-  DeadlineExceededError,
-  deadlineHeaderValue,
-  earliestDeadline,
-  monotonicClock,
-  remainingMs,
-  type Clock,
-} from '../runtime/deadline.ts';
+import { DEADLINE_HEADER, deadlineHeaderValue, monotonicClock, type Clock } from '../runtime/deadline.ts';
+import { idempotencyKeyForAttempt, type IdempotencyMode } from './attempt-idempotency-key.ts';
 import { IDEMPOTENCY_KEY_HEADER } from './charge-request.ts';
 import type { CallOptions, ChargeRequest, ChargeResult, PaymentGateway } from './payment-gateway.ts';
+import { createPaymentPolicy, type PaymentAttempt, type PaymentPolicy } from './payment-policy.ts';
 import {
   classifyUpstreamFailure,
   UpstreamError,
@@ -20,26 +13,32 @@ import {
   type UpstreamFailure,
 } from './upstream-failure.ts';
 
-/** Receives one event per outbound call, so /metrics can show calls in flight and failures by cause. */
+/**
+ * Receives one event per outbound call and per HTTP attempt, so /metrics can show calls in flight,
+ * failures by cause, and attempts per call (the retry amplification).
+ */
 export interface OutboundObserver {
   callStarted(): void;
   callFinished(failure?: UpstreamFailure): void;
+  /** One HTTP request is about to be sent; a call makes one or more. */
+  attemptStarted(): void;
 }
 
 export interface HttpPaymentGatewayOptions {
   /** Base URL of payment-service, e.g. `http://payment-service:41234`; `/charge` is appended. */
   readonly baseUrl: string;
-  /** Budget for one call, from the moment `charge` is entered. */
-  readonly deadlineMs: number;
+  /**
+   * Deadline, retries, breaker, bulkhead: see payment-policy.ts. Defaults to `timeout` with
+   * SERVICE_DEFAULTS (one attempt, 5 s).
+   */
+  readonly policy?: PaymentPolicy | undefined;
+  /** Whether the attempts of one call share its Idempotency-Key (default `on`). */
+  readonly idempotency?: IdempotencyMode | undefined;
   /** Name resolution for the connection; the system resolver when omitted. */
   readonly lookup?: LookupFunction | undefined;
   readonly observer?: OutboundObserver | undefined;
+  /** Reads the time for `X-Deadline-Ms`; must be the clock the policy's deadlines are on. */
   readonly clock?: Clock | undefined;
-  /**
-   * Wraps each call inside the deadline: the place for retry, circuit breaker or bulkhead policies.
-   * Every attempt re-reads the remaining budget, so retries never outlive the deadline.
-   */
-  readonly policy?: IPolicy | undefined;
   /** Requests per connection before it is closed and a new one (with a new lookup) is made. */
   readonly requestsPerConnection?: number | undefined;
 }
@@ -53,12 +52,13 @@ const UPSTREAM = 'payment-service';
 /**
  * The split deployment's gateway: `POST {baseUrl}/charge` over a keep-alive undici Agent.
  *
- * The deadline is enforced twice on purpose. cockatiel's aggressive timeout rejects at the deadline even if
- * the socket is wedged, and its AbortSignal makes undici destroy that socket, so an abandoned call stops
- * holding a connection. The callee gets the remaining budget in `X-Deadline-Ms` and can stop too.
+ * The policy decides how many attempts a call makes and how long each may take. With a deadline, it is
+ * enforced twice on purpose: the policy's aggressive timeout rejects at the deadline even if the socket is
+ * wedged, and its AbortSignal makes undici destroy that socket, so an abandoned attempt stops holding a
+ * connection; the callee gets the attempt's budget in `X-Deadline-Ms` and can stop too.
  *
  * @example
- *   await using gateway = createHttpPaymentGateway({ baseUrl: 'http://127.0.0.1:41234', deadlineMs: 5000 });
+ *   await using gateway = createHttpPaymentGateway({ baseUrl: 'http://127.0.0.1:41234' });
  *   const { paymentId } = await gateway.charge({ userId, amountCents: 1999, idempotencyKey: 'k1' }, {});
  */
 export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): HttpPaymentGateway {
@@ -66,31 +66,37 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
   const base = new URL(options.baseUrl);
   const origin = base.origin;
   const path = `${base.pathname.replace(/\/+$/, '')}/charge`;
-  const policy = options.policy ?? noop;
+  const policy = options.policy ?? createPaymentPolicy('timeout', { clock });
+  const idempotency = options.idempotency ?? SERVICE_DEFAULTS.paymentIdempotency;
+  // Under `none` undici's own safety nets (10 s connect, 300 s headers and body) go too: that policy shows
+  // a caller with no deadline at all, whose calls end only when the socket errors or closes.
+  const unbounded = policy.name === 'none';
   const agent = new Agent({
     keepAliveTimeout: 4_000,
     maxRequestsPerClient: options.requestsPerConnection ?? SERVICE_DEFAULTS.paymentRequestsPerConnection,
-    connect: options.lookup ? { lookup: options.lookup } : {},
+    connect: {
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+      ...(unbounded ? { timeout: 0 } : {}),
+    },
+    ...(unbounded ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
   });
 
-  const send = async (
-    request: ChargeRequest,
-    deadline: number,
-    signal: AbortSignal,
-  ): Promise<ChargeResult> => {
-    const budget = remainingMs(deadline, clock());
-    if (budget === 0) throw new DeadlineExceededError('no budget left to call payment-service');
+  const send = async (request: ChargeRequest, attempt: PaymentAttempt): Promise<ChargeResult> => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyForAttempt(idempotency, request.idempotencyKey),
+    };
+    if (attempt.deadline !== undefined) {
+      headers[DEADLINE_HEADER] = deadlineHeaderValue(attempt.deadline, clock());
+    }
+    options.observer?.attemptStarted();
     const response = await agent.request({
       origin,
       path,
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [IDEMPOTENCY_KEY_HEADER]: request.idempotencyKey,
-        [DEADLINE_HEADER]: deadlineHeaderValue(deadline, clock()),
-      },
+      headers,
       body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
-      signal,
+      signal: attempt.signal,
     });
     const text = await response.body.text();
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -116,15 +122,9 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
 
   return {
     async charge(request: ChargeRequest, call: CallOptions): Promise<ChargeResult> {
-      const deadline = earliestDeadline(clock() + options.deadlineMs, call.deadline) ?? 0;
       options.observer?.callStarted();
       try {
-        const budget = remainingMs(deadline, clock());
-        if (budget === 0) throw new DeadlineExceededError('no budget left to call payment-service');
-        const result = await timeout(budget, TimeoutStrategy.Aggressive).execute(
-          ({ signal }) => policy.execute(({ signal: attempt }) => send(request, deadline, attempt), signal),
-          call.signal,
-        );
+        const result = await policy.execute((attempt) => send(request, attempt), call);
         options.observer?.callFinished();
         return result;
       } catch (error) {

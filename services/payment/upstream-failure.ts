@@ -7,9 +7,12 @@
  *   closed"). Toxiproxy accepts and then closes when its upstream is dead, so an empty reply lands here.
  * - `dns`: the name did not resolve (NXDOMAIN, SERVFAIL, resolver timeout, EAI_AGAIN).
  * - `upstream_status`: the service answered, with a non-2xx status.
+ * - `circuit_open`: our circuit breaker is open (or isolated), so the call was not even tried.
+ * - `bulkhead_full`: our bulkhead had no free slot and no queue place, so the call was not even tried.
  * - `unknown`: anything else; `detail` says what.
  */
-export type UpstreamCause = 'deadline' | 'refused' | 'reset' | 'dns' | 'upstream_status' | 'unknown';
+export type UpstreamCause =
+  'deadline' | 'refused' | 'reset' | 'dns' | 'upstream_status' | 'circuit_open' | 'bulkhead_full' | 'unknown';
 
 export interface UpstreamFailure {
   readonly cause: UpstreamCause;
@@ -30,7 +33,7 @@ export class UpstreamStatusError extends Error {
   }
 }
 
-/** A failed call to another service, already classified; answered as 504 (deadline) or 502. */
+/** A failed call to another service, already classified; answered as 504, 503 or 502 (see below). */
 export class UpstreamError extends Error {
   readonly code = 'UPSTREAM_FAILURE';
   override name = 'UpstreamError';
@@ -42,9 +45,42 @@ export class UpstreamError extends Error {
   }
 }
 
-/** 504 when we ran out of time, 502 when the upstream or the path to it failed. */
-export function statusForUpstreamCause(cause: UpstreamCause): 502 | 504 {
-  return cause === 'deadline' ? 504 : 502;
+/**
+ * 504 when we ran out of time; 503 when our own policy refused to try (breaker open, bulkhead full), which
+ * says "back off, we are shedding load" rather than "the upstream broke"; 502 when the upstream or the
+ * path to it failed.
+ *
+ * @example
+ *   statusForUpstreamCause('circuit_open'); // 503
+ */
+export function statusForUpstreamCause(cause: UpstreamCause): 502 | 503 | 504 {
+  if (cause === 'deadline') return 504;
+  if (cause === 'circuit_open' || cause === 'bulkhead_full') return 503;
+  return 502;
+}
+
+/**
+ * Whether another attempt could succeed where this one failed: our attempt's time ran out, the connection
+ * was refused or reset, the name did not resolve, or the upstream answered 5xx. A 4xx (bad input, key
+ * reused with another body) would fail the same way again; our own breaker and bulkhead refusals are
+ * decisions, not faults.
+ *
+ * @example
+ *   isTransientUpstreamFailure({ cause: 'upstream_status', status: 503, detail: '' }); // true
+ *   isTransientUpstreamFailure({ cause: 'upstream_status', status: 422, detail: '' }); // false
+ */
+export function isTransientUpstreamFailure(failure: UpstreamFailure): boolean {
+  switch (failure.cause) {
+    case 'deadline':
+    case 'refused':
+    case 'reset':
+    case 'dns':
+      return true;
+    case 'upstream_status':
+      return failure.status !== undefined && failure.status >= 500;
+    default:
+      return false;
+  }
 }
 
 /** c-ares and getaddrinfo codes that can only come from name resolution. */
@@ -91,15 +127,29 @@ export function classifyUpstreamFailure(error: unknown): UpstreamFailure {
 
 function classifyOne(error: unknown): UpstreamFailure | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, name, message, syscall, status, isTaskCancelledError } = error as {
+  const {
+    code,
+    name,
+    message,
+    syscall,
+    status,
+    isTaskCancelledError,
+    isBrokenCircuitError,
+    isBulkheadRejectedError,
+  } = error as {
     code?: unknown;
     name?: unknown;
     message?: unknown;
     syscall?: unknown;
     status?: unknown;
     isTaskCancelledError?: unknown;
+    isBrokenCircuitError?: unknown;
+    isBulkheadRejectedError?: unknown;
   };
   const detail = describe(error);
+  // cockatiel brands its errors with flags rather than codes; IsolatedCircuitError carries the breaker's too.
+  if (isBrokenCircuitError === true) return { cause: 'circuit_open', detail };
+  if (isBulkheadRejectedError === true) return { cause: 'bulkhead_full', detail };
   if (code === 'UPSTREAM_STATUS' && typeof status === 'number') {
     return { cause: 'upstream_status', detail, status };
   }

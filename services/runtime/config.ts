@@ -60,6 +60,26 @@ export function readInteger(env: Env, name: string, range: { min: number; max: n
   return value;
 }
 
+/**
+ * One of a fixed set of words, or `undefined` when unset. Case matters: `Retry` is refused rather than
+ * guessed, so a typo in a scenario cannot silently run another variant.
+ *
+ * @example
+ *   readChoice({ PAYMENT_POLICY: 'retry' }, 'PAYMENT_POLICY', ['none', 'retry']); // 'retry'
+ */
+export function readChoice<const T extends string>(
+  env: Env,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const raw = readString(env, name);
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
 function isPowerOfTwo(value: number): boolean {
   return Number.isInteger(value) && value > 1 && (value & (value - 1)) === 0;
 }

@@ -27,4 +27,24 @@ export const SERVICE_DEFAULTS = {
    * never look the name up again, so a DNS change or failure would never reach the caller.
    */
   paymentRequestsPerConnection: 50,
+  /**
+   * Resilience policy around the payment call (see services/payment/payment-policy.ts). `timeout` is one
+   * attempt inside PAYMENT_DEADLINE_MS, the behaviour every scenario was calibrated against.
+   */
+  paymentPolicy: 'timeout',
+  /** One Idempotency-Key per checkout, so a retried charge is replayed rather than charged twice. */
+  paymentIdempotency: 'on',
+  /** Budget of one attempt under `retry` and stronger policies; the overall deadline still applies. */
+  paymentAttemptTimeoutMs: 1_000,
+  /** Retries after the first attempt: 2 means at most 3 calls per checkout. */
+  paymentRetries: 2,
+  /** Exponential backoff with cockatiel's default decorrelated jitter between attempts. */
+  paymentBackoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
+  /** Consecutive failed payment calls (each after its retries) that open the circuit. */
+  paymentBreakerThreshold: 5,
+  /** How long an open circuit refuses calls before it lets one probe call through. */
+  paymentBreakerHalfOpenMs: 5_000,
+  /** Payment calls in flight at once under `bulkhead`; more wait in the queue, beyond it they are refused. */
+  paymentBulkheadLimit: 20,
+  paymentBulkheadQueue: 10,
 } as const;

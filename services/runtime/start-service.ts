@@ -4,7 +4,11 @@ import { asDatabaseError } from '../db/database-errors.ts';
 import { ensureSchema, type TableName } from '../db/schema.ts';
 import { startHttpServer, type RunningHttpServer } from '../http/http-server.ts';
 import type { Route } from '../http/router.ts';
-import { createServiceMetrics, type ServiceMetrics } from '../metrics/service-metrics.ts';
+import {
+  createServiceMetrics,
+  type OutboundPolicySnapshot,
+  type ServiceMetrics,
+} from '../metrics/service-metrics.ts';
 import type { ScryptCost } from '../signup/password-hash.ts';
 import type { CommonServiceConfig } from './config.ts';
 import { SERVICE_DEFAULTS } from './defaults.ts';
@@ -33,6 +37,8 @@ export interface MountedRoutes {
   readonly routes: readonly Route[];
   /** Releases what the routes created themselves (e.g. an outbound HTTP agent). */
   readonly close?: () => Promise<void>;
+  /** For a service that calls another: its resilience policy and circuit state, read at each scrape. */
+  readonly describeOutbound?: () => OutboundPolicySnapshot;
 }
 
 export interface ServiceSpec {
@@ -96,6 +102,7 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
         status: 200,
         body: metrics.scrape({
           databasePool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+          ...mounted.describeOutbound?.(),
         }),
       }),
     },

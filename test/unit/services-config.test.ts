@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, databaseAddress, readCommonConfig } from '../../services/runtime/config.ts';
+import { SERVICE_DEFAULTS } from '../../services/runtime/defaults.ts';
 import { signupServiceConfigFromEnv } from '../../services/signup-service.ts';
 
 const DATABASE_URL = 'postgres://splitlab:secret@db.internal:6543/monolith';
@@ -56,5 +57,84 @@ describe('service configuration from the environment', () => {
     expect(() => signupServiceConfigFromEnv({ ...env, DNS_SERVER: 'dns.local:53' })).toThrow(
       /DNS_SERVER must be ip:port/,
     );
+  });
+
+  describe('signup-service payment policy settings', () => {
+    const env = { DATABASE_URL, PAYMENT_URL: 'http://payment-service:41234' };
+
+    it('leaves every policy setting unset by default, so SERVICE_DEFAULTS apply', () => {
+      expect(signupServiceConfigFromEnv(env)).toMatchObject({
+        paymentPolicy: undefined,
+        paymentIdempotency: undefined,
+        paymentAttemptTimeoutMs: undefined,
+        paymentRetries: undefined,
+        paymentBreakerThreshold: undefined,
+        paymentBreakerHalfOpenMs: undefined,
+        paymentBulkheadLimit: undefined,
+        paymentBulkheadQueue: undefined,
+      });
+      expect(SERVICE_DEFAULTS).toMatchObject({
+        paymentPolicy: 'timeout',
+        paymentIdempotency: 'on',
+        paymentDeadlineMs: 5_000,
+        paymentAttemptTimeoutMs: 1_000,
+        paymentRetries: 2,
+        paymentBackoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
+        paymentBreakerThreshold: 5,
+        paymentBreakerHalfOpenMs: 5_000,
+        paymentBulkheadLimit: 20,
+        paymentBulkheadQueue: 10,
+      });
+    });
+
+    it.each(['none', 'timeout', 'retry', 'breaker', 'bulkhead'])('reads PAYMENT_POLICY=%s', (policy) => {
+      expect(signupServiceConfigFromEnv({ ...env, PAYMENT_POLICY: policy }).paymentPolicy).toBe(policy);
+    });
+
+    it('reads every variable', () => {
+      const config = signupServiceConfigFromEnv({
+        ...env,
+        PAYMENT_POLICY: 'bulkhead',
+        PAYMENT_IDEMPOTENCY: 'off',
+        PAYMENT_ATTEMPT_TIMEOUT_MS: '750',
+        PAYMENT_RETRIES: '0',
+        PAYMENT_BREAKER_THRESHOLD: '3',
+        PAYMENT_BREAKER_HALF_OPEN_MS: '2000',
+        PAYMENT_BULKHEAD_LIMIT: '8',
+        PAYMENT_BULKHEAD_QUEUE: '0',
+      });
+      expect(config).toMatchObject({
+        paymentPolicy: 'bulkhead',
+        paymentIdempotency: 'off',
+        paymentAttemptTimeoutMs: 750,
+        paymentRetries: 0,
+        paymentBreakerThreshold: 3,
+        paymentBreakerHalfOpenMs: 2_000,
+        paymentBulkheadLimit: 8,
+        paymentBulkheadQueue: 0,
+      });
+    });
+
+    it.each([
+      [
+        'PAYMENT_POLICY',
+        'circuit',
+        /PAYMENT_POLICY must be one of none, timeout, retry, breaker, bulkhead, got "circuit"/,
+      ],
+      ['PAYMENT_POLICY', 'Retry', /PAYMENT_POLICY must be one of/],
+      ['PAYMENT_IDEMPOTENCY', 'yes', /PAYMENT_IDEMPOTENCY must be one of on, off, got "yes"/],
+      ['PAYMENT_ATTEMPT_TIMEOUT_MS', '0', /PAYMENT_ATTEMPT_TIMEOUT_MS must be an integer between 1 and/],
+      ['PAYMENT_ATTEMPT_TIMEOUT_MS', '1s', /PAYMENT_ATTEMPT_TIMEOUT_MS must be an integer/],
+      ['PAYMENT_RETRIES', '-1', /PAYMENT_RETRIES must be an integer between 0 and 100/],
+      ['PAYMENT_RETRIES', '2.5', /PAYMENT_RETRIES must be an integer/],
+      ['PAYMENT_BREAKER_THRESHOLD', '0', /PAYMENT_BREAKER_THRESHOLD must be an integer between 1 and/],
+      ['PAYMENT_BREAKER_HALF_OPEN_MS', 'soon', /PAYMENT_BREAKER_HALF_OPEN_MS must be an integer/],
+      ['PAYMENT_BULKHEAD_LIMIT', '0', /PAYMENT_BULKHEAD_LIMIT must be an integer between 1 and/],
+      ['PAYMENT_BULKHEAD_QUEUE', '-5', /PAYMENT_BULKHEAD_QUEUE must be an integer between 0 and/],
+    ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
+      const read = (): unknown => signupServiceConfigFromEnv({ ...env, [name]: value });
+      expect(read).toThrow(ConfigError);
+      expect(read).toThrow(message);
+    });
   });
 });

@@ -30,9 +30,46 @@ describe('service metrics', () => {
         requestsAborted: 1,
         outboundCalls: 2,
         outboundFailuresByCause: { refused: 1 },
+        outboundAttempts: 0,
+        outboundRetries: 0,
+        breakerOpened: 0,
+        bulkheadRejections: 0,
       },
     });
     expect(Object.keys(snapshot.eventLoopDelayMs)).toEqual(['p50', 'p90', 'p99', 'max']);
+    // A service that calls no one does not claim a policy.
+    expect(snapshot).not.toHaveProperty('policy');
+    expect(snapshot).not.toHaveProperty('circuitState');
+  });
+
+  it('counts attempts, retries and the policy decisions next to the logical calls', () => {
+    metrics = createServiceMetrics('signup-service', 10);
+    metrics.callStarted();
+    metrics.attemptStarted();
+    metrics.retried();
+    metrics.attemptStarted();
+    metrics.retried();
+    metrics.attemptStarted();
+    metrics.callFinished({ cause: 'refused', detail: 'ECONNREFUSED' });
+    metrics.breakerOpened();
+    metrics.breakerHalfOpened();
+    metrics.breakerClosed();
+    metrics.bulkheadRejected();
+    const snapshot = metrics.scrape({ policy: 'bulkhead', idempotency: 'on', circuitState: 'closed' });
+    expect(snapshot).toMatchObject({
+      policy: 'bulkhead',
+      idempotency: 'on',
+      circuitState: 'closed',
+      counters: {
+        outboundCalls: 1,
+        outboundAttempts: 3,
+        outboundRetries: 2,
+        breakerOpened: 1,
+        breakerHalfOpened: 1,
+        breakerClosed: 1,
+        bulkheadRejections: 1,
+      },
+    });
   });
 
   it('reports event-loop delay per scrape interval, not since start', async () => {

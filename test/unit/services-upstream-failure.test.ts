@@ -1,7 +1,13 @@
-import { TaskCancelledError } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  IsolatedCircuitError,
+  TaskCancelledError,
+} from 'cockatiel';
 import { describe, expect, it } from 'vitest';
 import {
   classifyUpstreamFailure,
+  isTransientUpstreamFailure,
   statusForUpstreamCause,
   UpstreamStatusError,
 } from '../../services/payment/upstream-failure.ts';
@@ -58,6 +64,14 @@ describe('classifyUpstreamFailure', () => {
       fake('queryA ECONNREFUSED payment-service', { code: 'ECONNREFUSED', syscall: 'queryA' }),
       'dns',
     ],
+    ['an open circuit breaker', new BrokenCircuitError(), 'circuit_open'],
+    ['an isolated circuit breaker', new IsolatedCircuitError(), 'circuit_open'],
+    ['a full bulkhead', new BulkheadRejectedError(20, 10), 'bulkhead_full'],
+    [
+      'an open circuit wrapped by our timeout',
+      new Error('wrapped', { cause: new BrokenCircuitError() }),
+      'circuit_open',
+    ],
     ['an unrelated error', new TypeError('x is not a function'), 'unknown'],
     ['a non-error value', 'boom', 'unknown'],
   ])('classifies %s', (_case, error, cause) => {
@@ -96,10 +110,32 @@ describe('classifyUpstreamFailure', () => {
     expect(failure.detail.length).toBeLessThanOrEqual(300);
   });
 
-  it('answers 504 for deadline and 502 for everything else', () => {
+  it('answers 504 for deadline, 503 when our own policy refused, and 502 for everything else', () => {
     expect(statusForUpstreamCause('deadline')).toBe(504);
+    expect(statusForUpstreamCause('circuit_open')).toBe(503);
+    expect(statusForUpstreamCause('bulkhead_full')).toBe(503);
     for (const cause of ['refused', 'reset', 'dns', 'upstream_status', 'unknown'] as const) {
       expect(statusForUpstreamCause(cause)).toBe(502);
     }
+  });
+});
+
+describe('isTransientUpstreamFailure', () => {
+  it.each([
+    ['deadline', undefined, true],
+    ['refused', undefined, true],
+    ['reset', undefined, true],
+    ['dns', undefined, true],
+    ['upstream_status', 500, true],
+    ['upstream_status', 503, true],
+    ['upstream_status', 400, false],
+    ['upstream_status', 409, false],
+    ['upstream_status', 422, false],
+    ['circuit_open', undefined, false],
+    ['bulkhead_full', undefined, false],
+    ['unknown', undefined, false],
+  ] as const)('%s %s is transient: %s', (cause, status, transient) => {
+    const failure = status === undefined ? { cause, detail: '' } : { cause, status, detail: '' };
+    expect(isTransientUpstreamFailure(failure)).toBe(transient);
   });
 });

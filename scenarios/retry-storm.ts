@@ -1,0 +1,110 @@
+/**
+ * The retry storm scenario: payment-service gets slow, not broken. A client that retries with a
+ * per-attempt timeout shorter than the new latency turns "slow" into "failed", and sends payment-service
+ * several times the load at the very moment it is struggling.
+ */
+import { latency } from '../lab/faults.ts';
+import { defineScenario } from '../lab/scenario/define-scenario.ts';
+import { monolith, split } from '../lab/variants.ts';
+
+export default defineScenario({
+  name: 'retry-storm',
+  title: 'Do retries help when payment-service gets slow, or do they multiply its load?',
+  claim:
+    'Splitting brings the need for retries, timeouts and circuit breakers; retries without care amplify ' +
+    'load on the service that is already in trouble, and without idempotency they charge twice.',
+
+  // Checkout is the route that calls payment-service; pay is kept small so the amplification is plain.
+  load: { signup: { ratePerSecond: 2 }, pay: { ratePerSecond: 4 }, checkout: { ratePerSecond: 8 } },
+
+  // Four columns: the monolith, split with one attempt and a 5 s deadline, split retrying (3 attempts
+  // of 1 s each, exponential backoff, same idempotency key), and the same retries without keys.
+  variants: [monolith(), split(), split({ policy: 'retry' }), split({ policy: 'retry', idempotency: false })],
+
+  timeline: [
+    { name: 'baseline', durationS: 10, story: 'Healthy.' },
+    {
+      name: 'slow-payment',
+      durationS: 20,
+      story:
+        'Every answer from payment-service to signup-service takes 1.2 s longer. Slow, but well inside the ' +
+        '5 s deadline, and longer than the 1 s a retrying client gives each attempt.',
+      faults: [latency('payment-api', { ms: 1200, direction: 'downstream' })],
+    },
+    { name: 'recovery', durationS: 10, story: 'Answers are prompt again.' },
+  ],
+
+  hypothesis: [
+    {
+      id: 'one-attempt-survives',
+      says: 'With one attempt and a 5 s deadline, split checkout is slow but succeeds.',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'successRate',
+      atLeast: 0.95,
+    },
+    {
+      id: 'retries-turn-slow-into-failed',
+      says: 'Retrying with 1 s attempts, every attempt times out: split/retry checkout fails.',
+      deployment: 'split/retry',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'successRate',
+      atMost: 0.1,
+    },
+    {
+      id: 'retries-are-bounded',
+      says: 'Each checkout makes at most 3 attempts (2 retries), and about that many: bounded, but tripled.',
+      deployment: 'split/retry',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'service:signup-service:attemptsPerCall',
+      atLeast: 2.5,
+      atMost: 3,
+    },
+    {
+      id: 'retries-multiply-load',
+      says: 'payment-service receives at least 1.8x the requests it gets from the one-attempt client.',
+      deployment: 'split/retry',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'service:payment-service:requestsPerSecond',
+      relativeTo: { deployment: 'split' },
+      atLeast: 1.8,
+    },
+    {
+      id: 'keys-prevent-double-charges',
+      says: 'With the same idempotency key on every attempt, a retry of a charge that did commit is a replay: no double charge.',
+      deployment: 'split/retry',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'audit:doubleCharges',
+      atMost: 0,
+    },
+    {
+      id: 'no-keys-double-charge',
+      says: 'Without keys, each retry is a new charge: the audit finds users charged more than once.',
+      deployment: 'split/retry-no-keys',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'audit:doubleCharges',
+      atLeast: 20,
+    },
+    {
+      id: 'monolith-unaffected',
+      says: 'The monolith has no payment-api link.',
+      deployment: 'monolith',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'successRate',
+      atLeast: 0.99,
+    },
+  ],
+
+  whatToLookAt: [
+    'Split checkout latency: about +1.2 s and still green with one attempt; red with retries, each failure after three 1 s attempts.',
+    '"Services per phase": attempts per call about 3 for the retrying variants, and payment-service receiving about twice the requests per second.',
+    'The audits: every attempt of split/retry committed the same charge once (replays); split/retry-no-keys charged most users three times.',
+  ],
+});
