@@ -31,41 +31,49 @@ export async function auditDatabases(
   databases: { users: string; payments: string },
   outcomes: readonly RequestOutcome[] = [],
 ): Promise<AuditResult> {
-  const keys = outcomes.flatMap((outcome) => (outcome.idempotencyKey ? [outcome.idempotencyKey] : []));
-  const emails = outcomes.flatMap((outcome) =>
+  // Requests the generator itself never sent (generator_limit) told no one anything.
+  const answered = outcomes.filter((outcome) => outcome.cause !== 'generator_limit');
+  const payKeys = answered.flatMap((outcome) =>
+    outcome.route === 'pay' && outcome.idempotencyKey ? [outcome.idempotencyKey] : [],
+  );
+  const checkoutEmails = answered.flatMap((outcome) =>
     outcome.route === 'checkout' && outcome.email ? [outcome.email] : [],
   );
-  const [users, payments, chargedKeys, createdEmails] = await Promise.all([
+  const [users, payments, chargedPayKeys, checkoutUsers] = await Promise.all([
     query<{ id: string; created_via: string }>(databases.users, 'SELECT id, created_via FROM users'),
     query<{ user_id: string }>(databases.payments, 'SELECT user_id FROM payments'),
     query<{ idempotency_key: string }>(
       databases.payments,
       'SELECT idempotency_key FROM payments WHERE idempotency_key = ANY($1)',
-      [keys],
+      [payKeys],
     ),
-    query<{ email: string }>(databases.users, 'SELECT email FROM users WHERE email = ANY($1)', [emails]),
+    query<{ id: string; email: string }>(
+      databases.users,
+      'SELECT id, email FROM users WHERE email = ANY($1)',
+      [checkoutEmails],
+    ),
   ]);
   const paymentsPerUser = new Map<string, number>();
   for (const payment of payments) {
     paymentsPerUser.set(payment.user_id, (paymentsPerUser.get(payment.user_id) ?? 0) + 1);
   }
-  const checkoutUsers = users.filter((user) => user.created_via === 'checkout');
-  const charged = new Set(chargedKeys.map((row) => row.idempotency_key));
-  const created = new Set(createdEmails.map((row) => row.email));
-  // Requests the generator itself never sent (generator_limit) told no one anything.
-  const answered = outcomes.filter(
-    (outcome) => outcome.cause !== 'generator_limit' && outcome.idempotencyKey,
-  );
-  const backed = (outcome: RequestOutcome): boolean =>
-    charged.has(outcome.idempotencyKey ?? '') &&
-    (outcome.route !== 'checkout' || created.has(outcome.email ?? ''));
+  // A checkout is found by its user (its email), and its charge by that user: the key that reached
+  // the ledger may not be the client's, when a variant sends a fresh key per attempt.
+  const userIdByEmail = new Map(checkoutUsers.map((user) => [user.email, user.id]));
+  const chargedPay = new Set(chargedPayKeys.map((row) => row.idempotency_key));
+  const committed = (outcome: RequestOutcome): boolean => {
+    if (outcome.route === 'pay') return chargedPay.has(outcome.idempotencyKey ?? '');
+    const userId = userIdByEmail.get(outcome.email ?? '');
+    return userId !== undefined && (paymentsPerUser.get(userId) ?? 0) > 0;
+  };
+  const audited = answered.filter((outcome) => outcome.route !== 'signup');
+  const checkoutCreated = users.filter((user) => user.created_via === 'checkout');
   return {
     users: users.length,
     payments: payments.length,
-    orphanUsers: checkoutUsers.filter((user) => !paymentsPerUser.has(user.id)).length,
-    doubleCharges: checkoutUsers.filter((user) => (paymentsPerUser.get(user.id) ?? 0) > 1).length,
-    acknowledgedWithoutRow: answered.filter((outcome) => outcome.ok && !backed(outcome)).length,
-    failedButCommitted: answered.filter((outcome) => !outcome.ok && charged.has(outcome.idempotencyKey ?? ''))
-      .length,
+    orphanUsers: checkoutCreated.filter((user) => !paymentsPerUser.has(user.id)).length,
+    doubleCharges: checkoutCreated.filter((user) => (paymentsPerUser.get(user.id) ?? 0) > 1).length,
+    acknowledgedWithoutRow: audited.filter((outcome) => outcome.ok && !committed(outcome)).length,
+    failedButCommitted: audited.filter((outcome) => !outcome.ok && committed(outcome)).length,
   };
 }

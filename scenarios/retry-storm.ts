@@ -46,12 +46,14 @@ export default defineScenario({
     },
     {
       id: 'retries-turn-slow-into-failed',
-      says: 'Retrying with 1 s attempts, every attempt times out: split/retry checkout fails.',
+      says:
+        'Retrying with 1 s attempts, every attempt times out: split/retry checkout fails. (Checkouts still ' +
+        'retrying when the delay is removed, about the last 3 s of the phase, get through.)',
       deployment: 'split/retry',
       route: 'checkout',
       phase: 'slow-payment',
       metric: 'successRate',
-      atMost: 0.1,
+      atMost: 0.25,
     },
     {
       id: 'retries-are-bounded',

@@ -1,0 +1,41 @@
+/**
+ * Known answers for retries on the real stack, from the shipped retry-storm scenario without the
+ * monolith and on a shorter timeline: retries are bounded and multiply payment-service's load; with the
+ * same idempotency key on every attempt there is no double charge, without it the audit finds them.
+ * The scenario's own claims carry the tolerances (attempts per call 2.5..3, load >= 1.8x, ...). The slow
+ * phase keeps 18 of its 20 s: checkouts due in its last ~3 s get through once the delay is removed, so
+ * a much shorter phase would dilute the failure rate the claim checks.
+ */
+import { describe, expect, it } from 'vitest';
+import { localRuntime } from '../../lab/local/local-runtime.ts';
+import { defineScenario } from '../../lab/scenario/define-scenario.ts';
+import { runScenario } from '../../lab/scenario/run-scenario.ts';
+import retryStorm from '../../scenarios/retry-storm.ts';
+import { TEST_SERVICE_ENV } from './support/lab.ts';
+
+const shortRetryStorm = defineScenario({
+  ...retryStorm,
+  variants: retryStorm.variants.filter((variant) => variant.deployment === 'split'),
+  timeline: retryStorm.timeline
+    .filter((phase) => phase.name !== 'recovery')
+    .map((phase) => ({ ...phase, durationS: phase.name === 'baseline' ? 4 : 18 })),
+  hypothesis: retryStorm.hypothesis.filter((claim) => claim.deployment !== 'monolith'),
+});
+
+describe('retries', () => {
+  it('are bounded, multiply load, and double-charge only without idempotency keys', async () => {
+    const results = await runScenario(shortRetryStorm, {
+      runtime: localRuntime({ serviceEnv: TEST_SERVICE_ENV }),
+      log: () => undefined,
+    });
+    for (const claim of results.hypothesis.claims) {
+      expect(claim, JSON.stringify(claim)).toMatchObject({ held: true });
+    }
+    const audit = (name: string) =>
+      results.deployments.find((deployment) => deployment.deployment === name)?.audit;
+    // Every failed split/retry checkout did commit its one charge: the client cannot know.
+    expect(audit('split/retry')?.failedButCommitted).toBeGreaterThan(20);
+    expect(audit('split/retry')?.acknowledgedWithoutRow).toBe(0);
+    expect(audit('split/retry-no-keys')?.acknowledgedWithoutRow).toBe(0);
+  });
+});
