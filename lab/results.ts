@@ -90,6 +90,8 @@ export interface ServicePhaseSummary {
   /** HTTP attempts per logical outbound call: 1 without retries. */
   attemptsPerCall: number | null;
   bulkheadRejections: number | null;
+  /** The most outbound calls the service had in flight at once (sampled once a second). */
+  outboundInFlightMax: number | null;
   /** Every circuit state the service reported during the phase, in order, without repeats. */
   circuitStates: string[];
 }

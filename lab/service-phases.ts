@@ -33,6 +33,10 @@ export function summarizeServicePhases(
       const requests = delta(service.samples, 'requestsTotal', phase);
       const calls = delta(service.samples, 'outboundCallsTotal', phase);
       const attempts = delta(service.samples, 'outboundAttemptsTotal', phase);
+      const inPhase = service.samples.filter((sample) => sample.t >= phase.startS && sample.t <= phase.endS);
+      const outbound = inPhase.flatMap((sample) =>
+        typeof sample.outboundInFlight === 'number' ? [sample.outboundInFlight] : [],
+      );
       const states: string[] = [];
       for (const sample of service.samples) {
         if (sample.t < phase.startS || sample.t > phase.endS || !sample.circuitState) continue;
@@ -46,6 +50,7 @@ export function summarizeServicePhases(
           requests === null || seconds <= 0 ? null : Math.round((requests / seconds) * 10) / 10,
         attemptsPerCall: calls && attempts !== null ? Math.round((attempts / calls) * 100) / 100 : null,
         bulkheadRejections: delta(service.samples, 'bulkheadRejectionsTotal', phase),
+        outboundInFlightMax: outbound.length > 0 ? Math.max(...outbound) : null,
         circuitStates: states,
       };
     }),

@@ -5,6 +5,7 @@
  */
 import { partition } from '../lab/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
+import { monolith, split } from '../lab/variants.ts';
 
 export default defineScenario({
   name: 'partition',
@@ -20,6 +21,10 @@ export default defineScenario({
     pay: { ratePerSecond: 20 },
     checkout: { ratePerSecond: 8 },
   },
+
+  // Three columns: the monolith; split with its 5 s deadline; and split with no deadline at all
+  // (policy "none"), the way a client without a timeout behaves.
+  variants: [monolith(), split(), split({ policy: 'none' })],
 
   timeline: [
     {
@@ -101,6 +106,28 @@ export default defineScenario({
       atLeast: 0.95,
     },
     {
+      id: 'deadline-bounds-the-pile-up',
+      says:
+        'With a deadline, hung calls are abandoned after 5 s: at 8 checkouts/s no more than about 40 are ' +
+        'ever in flight (tolerance 50).',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'service:signup-service:outboundInFlightMax',
+      atMost: 50,
+    },
+    {
+      id: 'no-deadline-piles-up',
+      says:
+        'Without a deadline nothing is ever abandoned: outbound calls in flight grow the whole partition long, ' +
+        'to about 8/s x 15 s = 120 (at least 100). Each holds a socket and memory: the leak the text warns about.',
+      deployment: 'split/none',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'service:signup-service:outboundInFlightMax',
+      atLeast: 100,
+    },
+    {
       id: 'split-checkout-recovers',
       says: 'Once the link heals, split checkout succeeds again within a few seconds.',
       deployment: 'split',
@@ -116,6 +143,7 @@ export default defineScenario({
     'Split checkout failures by cause: "deadline" for requests that waited out the 5 s; requests still hanging when the link healed were cut ("reset").',
     'Pay stays green in both deployments: a partition hurts only the calls that cross the partitioned link.',
     'The audit: split checkouts that failed still created a user (orphans) — the monolith cannot, its checkout is one transaction.',
-    'Outbound calls in flight on signup-service climb during the partition: each hung call holds a socket until its deadline.',
+    'Outbound calls in flight on signup-service: with the deadline they level off at about 40 (8/s x 5 s); split/none has no deadline and climbs the whole partition long.',
+    'split/none checkouts fail only when the heal closes their connections ("reset") or the client gives up: a user waits up to 15 s.',
   ],
 });

@@ -440,6 +440,7 @@ function servicePhaseTable(deployment: DeploymentResult): SafeHtml {
             <th class="num">Received/s</th>
             <th class="num">Attempts per call</th>
             <th class="num">Bulkhead rejections</th>
+            <th class="num">Outbound in flight (max)</th>
             <th>Circuit</th>
           </tr>
         </thead>
@@ -454,6 +455,7 @@ function servicePhaseTable(deployment: DeploymentResult): SafeHtml {
                 </td>
                 <td class="num">${row.attemptsPerCall === null ? '—' : row.attemptsPerCall.toFixed(2)}</td>
                 <td class="num">${formatCount(row.bulkheadRejections)}</td>
+                <td class="num">${formatCount(row.outboundInFlightMax ?? null)}</td>
                 <td>${row.circuitStates.length > 0 ? row.circuitStates.join(' → ') : '—'}</td>
               </tr>`,
           )}

@@ -20,7 +20,7 @@ import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
  * - `firstFailureSeconds`: seconds from the phase start until the first failure surfaced
  * - `service:<service>:<field>`: what one service did in the phase, from its own /metrics:
  *   `requestsPerSecond` (load it received, retries included), `attemptsPerCall` (retry amplification),
- *   `bulkheadRejections`; route only labels the claim
+ *   `bulkheadRejections`, `outboundInFlightMax`; route only labels the claim
  * - `audit:<count>`: a count from the audit after the run (`orphanUsers`, `doubleCharges`,
  *   `acknowledgedWithoutRow`, `failedButCommitted`); route and phase only label the claim
  * - `recoverySeconds`: seconds after the phase ends until the route succeeds again (phase = the fault's)
@@ -32,7 +32,7 @@ export type ClaimMetric =
   | 'failureLatencyP50Ms'
   | 'firstFailureSeconds'
   | `audit:${'orphanUsers' | 'doubleCharges' | 'acknowledgedWithoutRow' | 'failedButCommitted'}`
-  | `service:${string}:${'requestsPerSecond' | 'attemptsPerCall' | 'bulkheadRejections'}`
+  | `service:${string}:${'requestsPerSecond' | 'attemptsPerCall' | 'bulkheadRejections' | 'outboundInFlightMax'}`
   | `causeShare:${string}`
   | 'recoverySeconds';
 
@@ -93,7 +93,7 @@ export interface Scenario extends Required<ScenarioDefinition> {
 }
 
 const CLAIM_METRIC =
-  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|firstFailureSeconds|recoverySeconds|causeShare:[a-z_]+|audit:(orphanUsers|doubleCharges|acknowledgedWithoutRow|failedButCommitted)|service:(monolith|signup-service|payment-service):(requestsPerSecond|attemptsPerCall|bulkheadRejections))$/;
+  /^(successRate|latencyP50Ms|latencyP99Ms|failureLatencyP50Ms|firstFailureSeconds|recoverySeconds|causeShare:[a-z_]+|audit:(orphanUsers|doubleCharges|acknowledgedWithoutRow|failedButCommitted)|service:(monolith|signup-service|payment-service):(requestsPerSecond|attemptsPerCall|bulkheadRejections|outboundInFlightMax))$/;
 
 function fail(scenarioName: string, field: string, problem: string): never {
   throw new LabError('INVALID_SCENARIO', `scenario ${scenarioName || '(unnamed)'}: ${field} ${problem}`);
