@@ -131,6 +131,10 @@ export interface AuditResult {
   acknowledgedWithoutRow: number;
   /** Pays and checkouts the client saw fail whose charge is in the ledger all the same. */
   failedButCommitted: number;
+  /** How long the lab waited after the load for outbox relays and saga reconcilers to finish. */
+  settledAfterMs?: number;
+  /** Outbox rows and saga checkouts still unresolved when the audit ran (-1: a service did not answer). */
+  stillPending?: number;
 }
 
 export interface PhaseWindow {

@@ -6,6 +6,13 @@ export type PolicyName = PaymentPolicyName;
 export const POLICIES: readonly PolicyName[] = PAYMENT_POLICY_NAMES;
 
 /**
+ * How split's checkout keeps user and payment consistent: `none` (create the user, then charge),
+ * `saga` (compensate when the charge definitely failed, reconcile when its outcome is unknown),
+ * `outbox` (user and charge request in one transaction; a relay delivers the charge).
+ */
+export type ConsistencyName = 'none' | 'saga' | 'outbox';
+
+/**
  * One column of a report: a deployment, and the settings its services run with.
  * Scenarios without `variants` run `monolith()` and `split()`.
  */
@@ -22,20 +29,28 @@ export function monolith(): VariantDefinition {
 }
 
 /**
- * The split deployment, optionally with another resilience policy or with idempotency keys off.
+ * The split deployment, optionally with another resilience policy, consistency strategy, or with
+ * idempotency keys off.
  *
  * @example
  *   split()                                       // 'split': 5 s deadline, keys on
  *   split({ policy: 'retry' })                    // 'split/retry'
  *   split({ policy: 'retry', idempotency: false }) // 'split/retry-no-keys'
+ *   split({ consistency: 'outbox' })              // 'split/outbox'
  */
 export function split(
-  options: { policy?: PolicyName; idempotency?: boolean; name?: VariantName } = {},
+  options: {
+    policy?: PolicyName;
+    idempotency?: boolean;
+    consistency?: ConsistencyName;
+    name?: VariantName;
+  } = {},
 ): VariantDefinition {
   const settings: Record<string, string> = {};
   if (options.policy) settings.PAYMENT_POLICY = options.policy;
   if (options.idempotency === false) settings.PAYMENT_IDEMPOTENCY = 'off';
-  const suffix = [options.policy, options.idempotency === false ? 'no-keys' : undefined]
+  if (options.consistency) settings.CHECKOUT_CONSISTENCY = options.consistency;
+  const suffix = [options.policy, options.consistency, options.idempotency === false ? 'no-keys' : undefined]
     .filter(Boolean)
     .join('-');
   return { name: options.name ?? (suffix ? `split/${suffix}` : 'split'), deployment: 'split', settings };

@@ -68,18 +68,6 @@ export default defineScenario({
       atLeast: 0.6,
     },
     {
-      id: 'breaker-spares-the-dependency',
-      says:
-        'An open breaker stops calling: signup-service holds at most half as many calls in flight as the ' +
-        'deadline-only client, whose hung calls pile up for 5 s each.',
-      deployment: 'split/breaker',
-      route: 'checkout',
-      phase: 'hang-again',
-      metric: 'service:signup-service:outboundInFlightMax',
-      relativeTo: { deployment: 'split' },
-      atMost: 0.5,
-    },
-    {
       id: 'deadline-recovers-at-once',
       says: 'Without a breaker, checkout works again as soon as the link heals.',
       deployment: 'split',
@@ -102,7 +90,7 @@ export default defineScenario({
   whatToLookAt: [
     'Split checkout latency during the hangs: a flat line at 5 s without a breaker; with it, a few slow seconds and then failures in milliseconds.',
     '"Services per phase" for split/breaker: the circuit goes closed -> open -> halfOpen -> open ... and outbound calls in flight stay low.',
-    'After each heal, split/breaker keeps failing until its half-open trial succeeds: the breaker trades errors for latency, and a few seconds of availability for it.',
+    'After each heal, split/breaker keeps failing ("circuit_open") until its half-open trial succeeds, 0 to 5 s later depending on when the breaker last opened: the breaker trades errors for latency, and a few seconds of availability for it (here 80 % success in the "up" phase against 100 % without a breaker).',
     'cockatiel moves Open -> HalfOpen only when the next call arrives, so the state reads "open" until then.',
   ],
 });

@@ -507,23 +507,38 @@ function auditTable(audit: AuditResult): SafeHtml {
       <td class="num ${badWhenPositive && value > 0 ? 'bad' : ''}">${formatCount(value)}</td>
     </tr>`;
   return html`<div class="table-wrap">
-    <table>
-      <thead>
-        <tr>
-          <th>Rows</th>
-          <th class="num">Count</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${row('users', audit.users, 'user rows stored', false)}
-        ${row('payments', audit.payments, 'ledger rows stored', false)}
-        ${row('orphan users', audit.orphanUsers, 'checkouts that created a user but no payment', true)}
-        ${row('double charges', audit.doubleCharges, 'checkout users charged more than once', true)}
-        ${row('acknowledged without a row', audit.acknowledgedWithoutRow, 'answered 2xx, but the databases do not hold it', true)}
-        ${row('failed but committed', audit.failedButCommitted, 'the client saw a failure, the ledger holds the charge', true)}
-      </tbody>
-    </table>
-  </div>`;
+      <table>
+        <thead>
+          <tr>
+            <th>Rows</th>
+            <th class="num">Count</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${row('users', audit.users, 'user rows stored', false)}
+          ${row('payments', audit.payments, 'ledger rows stored', false)}
+          ${row('orphan users', audit.orphanUsers, 'checkouts that created a user but no payment', true)}
+          ${row('double charges', audit.doubleCharges, 'checkout users charged more than once', true)}
+          ${row('acknowledged without a row', audit.acknowledgedWithoutRow, 'answered 2xx, but the databases do not hold it', true)}
+          ${row('failed but committed', audit.failedButCommitted, 'the client saw a failure, the ledger holds the charge', true)}
+        </tbody>
+      </table>
+    </div>
+    ${
+      audit.settledAfterMs === undefined
+        ? null
+        : html`<p class="muted small">
+            Audited ${formatMs(audit.settledAfterMs)} after the load
+            stopped${
+              audit.stillPending
+                ? html`, with
+                    <span class="bad"
+                      >${audit.stillPending === -1 ? 'a service not answering' : `${audit.stillPending} outbox/saga items still pending`}</span
+                    >`
+                : ', with nothing pending'
+            }.
+          </p>`
+    }`;
 }
 
 function renderCharts(results: RunResults, charts: ReportCharts): SafeHtml {

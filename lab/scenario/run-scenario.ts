@@ -6,6 +6,7 @@ import { perPhase, perSecond, outcomesOf, recoverySeconds } from '../load/aggreg
 import { driveLoad } from '../load/drive-load.ts';
 import { scrapeMetrics } from '../metrics-scraper.ts';
 import { summarizeServicePhases } from '../service-phases.ts';
+import { waitUntilSettled } from '../settle.ts';
 import {
   RESULTS_SCHEMA_VERSION,
   type DeploymentResult,
@@ -172,8 +173,16 @@ async function runDeployment(
   const outcomes = await load.finished;
   const services = await scraper.stop();
   throwIfAborted(signal);
-  await new Promise((resolve) => setTimeout(resolve, DEFAULTS.settleMs));
-  const audit = await auditDatabases(started.databases, outcomes);
+  const settled = await waitUntilSettled(started.services, {
+    minimumMs: DEFAULTS.settleMs,
+    timeoutMs: DEFAULTS.settleTimeoutMs,
+    ...(signal ? { signal } : {}),
+  });
+  const audit = {
+    ...(await auditDatabases(started.databases, outcomes)),
+    settledAfterMs: settled.waitedMs,
+    stillPending: settled.stillPending,
+  };
 
   const routes = ROUTES.map((route) => {
     const routeOutcomes = outcomesOf(outcomes, route);
