@@ -12,9 +12,12 @@
  *   SCRYPT_N       accepted for symmetry with the other services; payment hashes nothing
  *   DB_TIMEOUT_MS  bound on waiting for a pooled connection and on one query (default 5000)
  *
- * Routes: POST /charge (honours the caller's X-Deadline-Ms budget), GET /healthz, GET /metrics.
+ * Routes: POST /charge (honours the caller's X-Deadline-Ms budget), GET /charges?userId=<uuid> (the
+ * user's payments; signup-service's saga reconciler asks it whether a charge whose answer was lost did
+ * commit), GET /healthz, GET /metrics.
  */
 import { createChargeHandler } from './payment/charge-handler.ts';
+import { createChargesLookupHandler } from './payment/charges-lookup-handler.ts';
 import { readCommonConfig, type CommonServiceConfig } from './runtime/config.ts';
 import { runMain } from './runtime/run-main.ts';
 import { startService, type StartedService } from './runtime/start-service.ts';
@@ -36,9 +39,12 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
   return await startService({
     role: 'payment-service',
     config,
-    tables: ['payments'],
+    tables: ['payments', 'payments_by_user'],
     mount: ({ pool }) => ({
-      routes: [{ method: 'POST', path: '/charge', handler: createChargeHandler(pool) }],
+      routes: [
+        { method: 'POST', path: '/charge', handler: createChargeHandler(pool) },
+        { method: 'GET', path: '/charges', handler: createChargesLookupHandler(pool) },
+      ],
     }),
   });
 }

@@ -1,10 +1,32 @@
 /**
  * signup-service: the signup half of the split deployment, with its own database. Its checkout commits
- * the user, then asks payment-service to charge over HTTP; if that call fails the user stays, unpaid.
+ * the user, then asks payment-service to charge over HTTP; what happens to the user when that call fails
+ * is CHECKOUT_CONSISTENCY's choice.
  *
  *   node services/signup-service.ts
  *
  * Environment:
+ *   CHECKOUT_CONSISTENCY how POST /checkout keeps the user (here) and the payment (payment-service)
+ *                        consistent (default none):
+ *                          none    commit the user, then charge; a failed charge leaves the user behind,
+ *                                  unpaid (an orphan). Answers 201, or the failure with the orphan's userId.
+ *                          saga    commit the user with a pending mark (table pending_checkouts), then
+ *                                  charge through PAYMENT_POLICY. A charge that surely did not happen
+ *                                  (refused, dns, circuit_open, bulkhead_full, a 4xx/5xx answer, and no
+ *                                  attempt that timed out or was reset before it) deletes the user at once:
+ *                                  502/503 with its cause and compensated: true. One whose outcome is
+ *                                  unknown (deadline, reset, unknown) keeps the user, pending: 504/502 with
+ *                                  its cause and outcome: 'unknown'. A reconciler asks payment-service
+ *                                  GET /charges?userId= every SAGA_RECONCILE_INTERVAL_MS: a payment keeps
+ *                                  the user, none deletes it, a failed lookup is tried again next round.
+ *                          outbox  commit the user and an outbox row in one transaction and answer 202
+ *                                  { userId, status: 'pending' } without calling payment-service. A relay
+ *                                  charges undelivered rows every OUTBOX_RELAY_INTERVAL_MS, each always with
+ *                                  its own stored key (PAYMENT_IDEMPOTENCY does not apply: re-sending is
+ *                                  only safe with it), until payment-service has every one.
+ *   SAGA_RECONCILE_INTERVAL_MS  pause between reconciler rounds under saga (default 1000)
+ *   OUTBOX_RELAY_INTERVAL_MS    pause between relay rounds under outbox when the last round left no
+ *                               full batch behind (default 200)
  *   DATABASE_URL         postgres://user:password@host:port/signup (required)
  *   PAYMENT_URL          base URL of payment-service, e.g. http://payment-service:41234 (required)
  *   DNS_SERVER           ip:port of the DNS server to resolve PAYMENT_URL's host with, and nothing else;
@@ -24,7 +46,8 @@
  *                                    when PAYMENT_BULKHEAD_LIMIT calls run and PAYMENT_BULKHEAD_QUEUE wait
  *   PAYMENT_IDEMPOTENCY  on: every attempt of a checkout sends the same Idempotency-Key (the client's, else
  *                        checkout-<userId>); off: a fresh key per attempt, so a retry after a late answer
- *                        charges twice (default on)
+ *                        charges twice (default on). Ignored under CHECKOUT_CONSISTENCY=outbox, which
+ *                        always sends a row's own key (and /metrics says idempotency: on)
  *   PAYMENT_ATTEMPT_TIMEOUT_MS    budget of one attempt under retry/breaker/bulkhead (default 1000)
  *   PAYMENT_RETRIES               retries after the first attempt (default 2: at most 3 calls)
  *   PAYMENT_BREAKER_THRESHOLD     consecutive failed calls that open the circuit (default 5)
@@ -39,16 +62,13 @@
  *   SCRYPT_N             scrypt cost N, a power of two (default 16384)
  *   DB_TIMEOUT_MS        bound on waiting for a pooled connection and on one query (default 5000)
  *
- * Routes: POST /signup, POST /checkout, GET /healthz, GET /metrics.
+ * Routes: POST /signup, POST /checkout, GET /healthz, GET /metrics (with checkoutConsistency,
+ * outboxPending, sagaPending and counters.sagaCompensations, sagaReconciled, outboxDelivered).
  */
 import { isIP } from 'node:net';
-import type pg from 'pg';
-import type { Handler } from './http/router.ts';
 import { IDEMPOTENCY_MODES, type IdempotencyMode } from './payment/attempt-idempotency-key.ts';
-import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './payment/charge-request.ts';
 import { createDnsLookup } from './payment/dns-lookup.ts';
 import { createHttpPaymentGateway } from './payment/http-payment-gateway.ts';
-import type { PaymentGateway } from './payment/payment-gateway.ts';
 import {
   createPaymentPolicy,
   PAYMENT_POLICY_NAMES,
@@ -65,11 +85,9 @@ import {
 import { SERVICE_DEFAULTS } from './runtime/defaults.ts';
 import { runMain } from './runtime/run-main.ts';
 import { startService, type StartedService } from './runtime/start-service.ts';
-import { checkout } from './signup/checkout.ts';
-import { hashPassword, type ScryptCost } from './signup/password-hash.ts';
+import { CHECKOUT_CONSISTENCY_NAMES, type CheckoutConsistency } from './signup/checkout-consistency.ts';
 import { createSignupHandler } from './signup/signup-handler.ts';
-import { parseCheckoutRequest } from './signup/signup-request.ts';
-import { insertUser } from './signup/user-store.ts';
+import { CHECKOUT_TABLES, mountCheckout } from './signup/split-checkout-route.ts';
 
 export interface SignupServiceConfig extends CommonServiceConfig {
   /** Base URL of payment-service; `/charge` is appended. */
@@ -87,6 +105,10 @@ export interface SignupServiceConfig extends CommonServiceConfig {
   paymentBreakerHalfOpenMs?: number | undefined;
   paymentBulkheadLimit?: number | undefined;
   paymentBulkheadQueue?: number | undefined;
+  /** See CHECKOUT_CONSISTENCY above. */
+  checkoutConsistency?: CheckoutConsistency | undefined;
+  sagaReconcileIntervalMs?: number | undefined;
+  outboxRelayIntervalMs?: number | undefined;
 }
 
 /** Reads signup-service's configuration from environment variables (see the top of this file). */
@@ -119,6 +141,9 @@ export function signupServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
     paymentBreakerHalfOpenMs: readInteger(env, 'PAYMENT_BREAKER_HALF_OPEN_MS', { min: 1, max: 3_600_000 }),
     paymentBulkheadLimit: readInteger(env, 'PAYMENT_BULKHEAD_LIMIT', { min: 1, max: 1_000_000 }),
     paymentBulkheadQueue: readInteger(env, 'PAYMENT_BULKHEAD_QUEUE', { min: 0, max: 1_000_000 }),
+    checkoutConsistency: readChoice(env, 'CHECKOUT_CONSISTENCY', CHECKOUT_CONSISTENCY_NAMES),
+    sagaReconcileIntervalMs: readInteger(env, 'SAGA_RECONCILE_INTERVAL_MS', { min: 10, max: 600_000 }),
+    outboxRelayIntervalMs: readInteger(env, 'OUTBOX_RELAY_INTERVAL_MS', { min: 10, max: 600_000 }),
   };
 }
 
@@ -129,12 +154,16 @@ export function signupServiceConfigFromEnv(env: NodeJS.ProcessEnv = process.env)
  *   await using signup = await startSignupService({ databaseUrl: pg.urlFor('signup'), paymentUrl: payment.url });
  */
 export async function startSignupService(config: SignupServiceConfig): Promise<StartedService> {
+  const consistency = config.checkoutConsistency ?? SERVICE_DEFAULTS.checkoutConsistency;
   return await startService({
     role: 'signup-service',
     config,
-    tables: ['users'],
-    mount: ({ pool, scrypt, metrics }) => {
-      const idempotency = config.paymentIdempotency ?? SERVICE_DEFAULTS.paymentIdempotency;
+    tables: CHECKOUT_TABLES[consistency],
+    mount: ({ pool, scrypt, metrics, log }) => {
+      // The outbox relay sends a row again whenever it is not sure the last try arrived; only the row's
+      // own key on every attempt turns that into a replay instead of a second charge.
+      const idempotency =
+        consistency === 'outbox' ? 'on' : (config.paymentIdempotency ?? SERVICE_DEFAULTS.paymentIdempotency);
       // One policy for the service's lifetime: a breaker or bulkhead per call would never see the others.
       const policy = createPaymentPolicy(
         config.paymentPolicy ?? SERVICE_DEFAULTS.paymentPolicy,
@@ -149,39 +178,43 @@ export async function startSignupService(config: SignupServiceConfig): Promise<S
         },
         metrics,
       );
+      const lookup = config.dnsServer ? createDnsLookup(config.dnsServer) : undefined;
       const gateway = createHttpPaymentGateway({
         baseUrl: config.paymentUrl,
         policy,
         idempotency,
-        lookup: config.dnsServer ? createDnsLookup(config.dnsServer) : undefined,
+        lookup,
         observer: metrics,
         requestsPerConnection: config.paymentRequestsPerConnection,
+      });
+      const checkoutRoute = mountCheckout(consistency, {
+        config,
+        pool,
+        scrypt,
+        metrics,
+        log,
+        gateway,
+        lookup,
       });
       return {
         routes: [
           { method: 'POST', path: '/signup', handler: createSignupHandler(pool, scrypt) },
-          { method: 'POST', path: '/checkout', handler: createSplitCheckoutHandler(pool, scrypt, gateway) },
+          { method: 'POST', path: '/checkout', handler: checkoutRoute.handler },
         ],
-        close: () => gateway.close(),
+        close: async () => {
+          // Together, not one after the other: stopping the loop aborts its charges, but
+          // PAYMENT_POLICY=none ignores aborts, and only the gateway's cut ends a charge that hangs.
+          await Promise.all([checkoutRoute.close(), gateway.close()]);
+        },
         describeOutbound: () => ({ policy: policy.name, idempotency, circuitState: policy.circuitState() }),
+        describeConsistency: () => ({
+          checkoutConsistency: consistency,
+          outboxPending: checkoutRoute.outboxPending(),
+          sagaPending: checkoutRoute.sagaPending(),
+        }),
       };
     },
   });
-}
-
-/** Checkout across two services: the user commits here first, then payment-service is called. */
-function createSplitCheckoutHandler(pool: pg.Pool, scrypt: ScryptCost, payments: PaymentGateway): Handler {
-  return async (context) => {
-    const request = parseCheckoutRequest(await context.readJsonBody());
-    const idempotencyKey = parseIdempotencyKey(context.header(IDEMPOTENCY_KEY_HEADER), { required: false });
-    const passwordHash = await hashPassword(request.password, scrypt);
-    const result = await checkout(
-      { email: request.email, passwordHash, amountCents: request.amountCents, idempotencyKey },
-      { createUser: (user) => insertUser(pool, user), payments },
-      { deadline: context.deadline, signal: context.signal },
-    );
-    return { status: 201, body: result };
-  };
 }
 
 function isIpAndPort(value: string): boolean {

@@ -1,12 +1,14 @@
 import type pg from 'pg';
 import { databaseAddress } from '../runtime/config.ts';
 
-export type TableName = 'users' | 'payments';
+/** A table, or an index that only some services need; created in the order a service lists them. */
+export type TableName = 'users' | 'payments' | 'payments_by_user' | 'pending_checkouts' | 'outbox';
 
 /**
- * The lab audits these tables directly, so names and columns are a contract. There is no foreign key from
- * payments to users: the split deployment keeps them in different databases, and the monolith mirrors
- * that so both deployments run the same SQL.
+ * The lab audits `users` and `payments` directly, so their names and columns are a contract. There is no
+ * foreign key from payments to users: the split deployment keeps them in different databases, and the
+ * monolith mirrors that so both deployments run the same SQL. `pending_checkouts` and `outbox` live in
+ * signup's database next to `users`, for CHECKOUT_CONSISTENCY=saga and =outbox.
  */
 const TABLES: Readonly<Record<TableName, string>> = {
   users: `CREATE TABLE IF NOT EXISTS users (
@@ -23,6 +25,30 @@ const TABLES: Readonly<Record<TableName, string>> = {
     idempotency_key text UNIQUE NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
   )`,
+  // Only payment-service asks "payments of this user" (GET /charges); the monolith does without.
+  payments_by_user: 'CREATE INDEX IF NOT EXISTS payments_user_id_idx ON payments (user_id)',
+  // The saga's log: a row per checkout whose charge has not been settled yet, written with the user, so
+  // a crash between the user's commit and the charge's answer leaves a trace the reconciler finds.
+  pending_checkouts: `CREATE TABLE IF NOT EXISTS pending_checkouts (
+    user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    idempotency_key text NOT NULL,
+    amount_cents integer NOT NULL CHECK (amount_cents > 0),
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  // The key is unique so that two checkouts sent with one client Idempotency-Key cannot both be queued:
+  // payment-service would refuse the second one forever.
+  outbox: `CREATE TABLE IF NOT EXISTS outbox (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    idempotency_key text UNIQUE NOT NULL,
+    amount_cents integer NOT NULL CHECK (amount_cents > 0),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    delivered_at timestamptz,
+    attempts integer NOT NULL DEFAULT 0,
+    payment_id uuid,
+    last_error text
+  );
+  CREATE INDEX IF NOT EXISTS outbox_undelivered_idx ON outbox (created_at, id) WHERE delivered_at IS NULL`,
 };
 
 /** Thrown when PostgreSQL stayed unreachable for the whole start-up budget. */

@@ -68,6 +68,19 @@ export function errorReply(error: unknown, log: Logger): JsonReply {
       const inner = errorReply(known.cause, log);
       return { ...inner, body: { ...(inner.body as object), userId: known['userId'] } };
     }
+    case 'SAGA_CHECKOUT_FAILED': {
+      // The charge's own answer, plus what the saga did about the user: deleted, or pending until asked.
+      const inner = errorReply(known.cause, log);
+      return {
+        ...inner,
+        body: {
+          ...(inner.body as object),
+          userId: known['userId'],
+          outcome: known['outcome'],
+          compensated: known['compensated'],
+        },
+      };
+    }
     default:
       log.throttled('unexpected_error', {
         message: error instanceof Error ? error.message : String(error),

@@ -9,6 +9,8 @@ export interface RequestContext {
   /** Absolute monotonic deadline from `X-Deadline-Ms`, counted from receipt; undefined without one. */
   readonly deadline: number | undefined;
   header(name: string): string | undefined;
+  /** A query-string parameter (its first value), decoded; undefined when absent. */
+  query(name: string): string | undefined;
   readJsonBody(): Promise<unknown>;
 }
 
@@ -29,10 +31,14 @@ export function createRequestContext(
     return Array.isArray(value) ? value.join(', ') : value;
   };
   const budget = parseDeadlineBudget(header(DEADLINE_HEADER));
+  const url = request.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const search = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
   return {
     signal,
     deadline: budget === undefined ? undefined : options.receivedAt + budget,
     header,
+    query: (name) => search.get(name) ?? undefined,
     readJsonBody: () => readJsonBody(request, options.bodyLimitBytes),
   };
 }

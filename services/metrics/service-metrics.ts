@@ -5,6 +5,7 @@ import type {
   PaymentPolicyName,
   PaymentPolicyObserver,
 } from '../payment/payment-policy.ts';
+import type { CheckoutConsistency, CheckoutConsistencyObserver } from '../signup/checkout-consistency.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
 
 /** The JSON served at GET /metrics. Counters only grow; the lab turns them into rates per second. */
@@ -23,6 +24,16 @@ export interface MetricsSnapshot {
    * Open -> HalfOpen only when the next call arrives, so it may read `open` after halfOpenAfter has passed.
    */
   readonly circuitState?: CircuitStateName | null;
+  /** Only on signup-service: how its checkout keeps user and payment consistent (CHECKOUT_CONSISTENCY). */
+  readonly checkoutConsistency?: CheckoutConsistency;
+  /**
+   * Only on signup-service: outbox rows payment-service has not acknowledged yet, and saga checkouts whose
+   * charge is not settled yet (in flight, or its outcome unknown). Both 0 under other strategies. Kept in
+   * memory and recounted each relay or reconciler round, so a scrape never waits on the database; they may
+   * read high for one round, never low, so 0 means drained.
+   */
+  readonly outboxPending?: number;
+  readonly sagaPending?: number;
   readonly counters: {
     readonly requests: number;
     readonly responsesByStatus: Readonly<Record<string, number>>;
@@ -44,6 +55,12 @@ export interface MetricsSnapshot {
     readonly breakerHalfOpened: number;
     readonly breakerClosed: number;
     readonly bulkheadRejections: number;
+    /** Users deleted because their charge did not happen: at once by the checkout, or by the reconciler. */
+    readonly sagaCompensations: number;
+    /** Pending checkouts (mostly unknown outcomes) that the reconciler settled, either way. */
+    readonly sagaReconciled: number;
+    /** Outbox rows payment-service accepted or replayed. */
+    readonly outboxDelivered: number;
   };
 }
 
@@ -52,13 +69,19 @@ export type OutboundPolicySnapshot = Required<
   Pick<MetricsSnapshot, 'policy' | 'idempotency' | 'circuitState'>
 >;
 
-export interface ServiceMetrics extends OutboundObserver, PaymentPolicyObserver {
+/** What signup-service adds about its checkout consistency strategy; see {@link MetricsSnapshot}. */
+export type CheckoutConsistencySnapshot = Required<
+  Pick<MetricsSnapshot, 'checkoutConsistency' | 'outboxPending' | 'sagaPending'>
+>;
+
+export interface ServiceMetrics extends OutboundObserver, PaymentPolicyObserver, CheckoutConsistencyObserver {
   requestStarted(): void;
   /** `status` is undefined when the client left before the answer was written. */
   requestFinished(status: number | undefined): void;
   /** Reads the metrics and resets the event-loop interval. */
   scrape(
-    extra?: Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'>,
+    extra?: Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'> &
+      Partial<CheckoutConsistencySnapshot>,
   ): MetricsSnapshot;
   stop(): void;
 }
@@ -85,6 +108,9 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
   let breakerHalfOpened = 0;
   let breakerClosed = 0;
   let bulkheadRejections = 0;
+  let sagaCompensations = 0;
+  let sagaReconciled = 0;
+  let outboxDelivered = 0;
   return {
     requestStarted() {
       requests += 1;
@@ -121,6 +147,15 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
     bulkheadRejected() {
       bulkheadRejections += 1;
     },
+    sagaCompensated() {
+      sagaCompensations += 1;
+    },
+    sagaReconciled() {
+      sagaReconciled += 1;
+    },
+    outboxDelivered(count) {
+      outboxDelivered += count;
+    },
     scrape(extra) {
       return {
         service,
@@ -141,6 +176,9 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
           breakerHalfOpened,
           breakerClosed,
           bulkheadRejections,
+          sagaCompensations,
+          sagaReconciled,
+          outboxDelivered,
         },
       };
     },

@@ -28,6 +28,21 @@ export function parseChargeBody(body: unknown): ChargeBody {
 }
 
 /**
+ * Validates the `userId` query parameter of GET /charges: required, a uuid, lower-cased like the body's.
+ *
+ * @example
+ *   parseUserIdQuery('0B7E...'); // '0b7e...'
+ *   parseUserIdQuery(undefined); // throws InvalidFieldError naming userId
+ */
+export function parseUserIdQuery(value: string | undefined): string {
+  if (value === undefined || value === '') {
+    throw new InvalidFieldError('userId query parameter is required, e.g. /charges?userId=<uuid>', 'userId');
+  }
+  if (!UUID.test(value)) throw new InvalidFieldError('userId must be a uuid', 'userId');
+  return value.toLowerCase();
+}
+
+/**
  * Validates an `Idempotency-Key` header value (1..200 characters). Absent is an error only when required.
  *
  * @example

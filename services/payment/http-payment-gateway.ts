@@ -3,6 +3,7 @@ import { Agent } from 'undici';
 import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
 import { DEADLINE_HEADER, deadlineHeaderValue, monotonicClock, type Clock } from '../runtime/deadline.ts';
 import { idempotencyKeyForAttempt, type IdempotencyMode } from './attempt-idempotency-key.ts';
+import { chargeOutcomeForFailure } from './charge-outcome.ts';
 import { IDEMPOTENCY_KEY_HEADER } from './charge-request.ts';
 import type { CallOptions, ChargeRequest, ChargeResult, PaymentGateway } from './payment-gateway.ts';
 import { createPaymentPolicy, type PaymentAttempt, type PaymentPolicy } from './payment-policy.ts';
@@ -49,6 +50,11 @@ export interface HttpPaymentGateway extends PaymentGateway, AsyncDisposable {
 
 const UPSTREAM = 'payment-service';
 
+/** Per call: attempts that may have reached payment-service without proof that it did nothing. */
+interface AttemptTally {
+  inDoubt: number;
+}
+
 /**
  * The split deployment's gateway: `POST {baseUrl}/charge` over a keep-alive undici Agent.
  *
@@ -81,7 +87,16 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
     ...(unbounded ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
   });
 
-  const send = async (request: ChargeRequest, attempt: PaymentAttempt): Promise<ChargeResult> => {
+  // Requests on the wire, so close() can wait for them itself: undici's destroy() after close() leaves a
+  // request that close() is still waiting for pending forever, and its socket open.
+  let requestsInFlight = 0;
+  let onIdle: (() => void) | undefined;
+
+  const send = async (
+    request: ChargeRequest,
+    attempt: PaymentAttempt,
+    tally: AttemptTally,
+  ): Promise<ChargeResult> => {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyForAttempt(idempotency, request.idempotencyKey),
@@ -90,32 +105,48 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
       headers[DEADLINE_HEADER] = deadlineHeaderValue(attempt.deadline, clock());
     }
     options.observer?.attemptStarted();
-    const response = await agent.request({
-      origin,
-      path,
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
-      signal: attempt.signal,
-    });
-    const text = await response.body.text();
-    if (response.statusCode < 200 || response.statusCode > 299) {
-      throw new UpstreamStatusError(response.statusCode, text);
+    // In doubt from the moment it may leave; cleared only by a failure that proves nothing was charged.
+    // An attempt the policy abandons (its timeout fired) is still running here, so it stays in doubt.
+    tally.inDoubt += 1;
+    requestsInFlight += 1;
+    try {
+      const response = await agent.request({
+        origin,
+        path,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
+        signal: attempt.signal,
+      });
+      const text = await response.body.text();
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        throw new UpstreamStatusError(response.statusCode, text);
+      }
+      return parseChargeResult(text);
+    } catch (error) {
+      if (chargeOutcomeForFailure(classifyUpstreamFailure(error)) === 'not_charged') tally.inDoubt -= 1;
+      throw error;
+    } finally {
+      requestsInFlight -= 1;
+      if (requestsInFlight === 0) onIdle?.();
     }
-    return parseChargeResult(text);
   };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // close() waits for calls still in flight; after a grace period, cut them.
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), 1_000);
-      });
-      const outcome = await Promise.race([agent.close().then(() => 'closed' as const), grace]);
-      clearTimeout(timer);
-      if (outcome === 'late') await agent.destroy().catch(() => undefined);
+      // Calls still in flight get a grace period to finish; then every socket is cut, which fails them.
+      if (requestsInFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (onIdle = resolve)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, 1_000);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      await agent.destroy().catch(() => undefined);
     })();
     return closing;
   };
@@ -123,14 +154,15 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
   return {
     async charge(request: ChargeRequest, call: CallOptions): Promise<ChargeResult> {
       options.observer?.callStarted();
+      const tally: AttemptTally = { inDoubt: 0 };
       try {
-        const result = await policy.execute((attempt) => send(request, attempt), call);
+        const result = await policy.execute((attempt) => send(request, attempt, tally), call);
         options.observer?.callFinished();
         return result;
       } catch (error) {
         const failure = classifyUpstreamFailure(error);
         options.observer?.callFinished(failure);
-        throw new UpstreamError(UPSTREAM, failure, { cause: error });
+        throw new UpstreamError(UPSTREAM, failure, { cause: error, attemptsInDoubt: tally.inDoubt });
       }
     },
     close,

@@ -50,3 +50,37 @@ export async function recordCharge(db: Queryable, request: ChargeRequest): Promi
     throw asDatabaseError(error, 'recording the payment');
   }
 }
+
+/** One payment as GET /charges lists it. */
+export interface RecordedCharge {
+  readonly paymentId: string;
+  readonly userId: string;
+  readonly amountCents: number;
+  readonly idempotencyKey: string;
+}
+
+/**
+ * Every payment recorded for a user, oldest first: how a saga's reconciler finds out whether a charge
+ * whose answer it never got did commit. It asks by user rather than by key because with
+ * PAYMENT_IDEMPOTENCY=off each attempt sent a key of its own that nobody kept.
+ *
+ * @example
+ *   const charges = await chargesForUser(pool, userId); // [] when the charge never happened
+ */
+export async function chargesForUser(db: Queryable, userId: string): Promise<RecordedCharge[]> {
+  try {
+    const result = await db.query<PaymentRow & { idempotency_key: string }>(
+      `SELECT id, user_id, amount_cents, idempotency_key FROM payments WHERE user_id = $1
+       ORDER BY created_at, id`,
+      [userId],
+    );
+    return result.rows.map((row) => ({
+      paymentId: row.id,
+      userId: row.user_id,
+      amountCents: row.amount_cents,
+      idempotencyKey: row.idempotency_key,
+    }));
+  } catch (error) {
+    throw asDatabaseError(error, 'listing payments');
+  }
+}

@@ -38,10 +38,22 @@ export class UpstreamError extends Error {
   readonly code = 'UPSTREAM_FAILURE';
   override name = 'UpstreamError';
   readonly failure: UpstreamFailure;
+  /**
+   * Requests of this call that reached, or may have reached, the upstream without an answer proving it
+   * did nothing: timed out, reset, or still running when the call gave up. `undefined` when the caller
+   * did not count. The last attempt's cause alone cannot say this: under a retry policy, a first attempt
+   * can time out after the upstream committed and a second one be refused.
+   */
+  readonly attemptsInDoubt: number | undefined;
 
-  constructor(upstream: string, failure: UpstreamFailure, options?: ErrorOptions) {
+  constructor(
+    upstream: string,
+    failure: UpstreamFailure,
+    options?: ErrorOptions & { attemptsInDoubt?: number | undefined },
+  ) {
     super(`${upstream} call failed (${failure.cause}): ${failure.detail}`, options);
     this.failure = failure;
+    this.attemptsInDoubt = options?.attemptsInDoubt;
   }
 }
 

@@ -47,4 +47,28 @@ export const SERVICE_DEFAULTS = {
   /** Payment calls in flight at once under `bulkhead`; more wait in the queue, beyond it they are refused. */
   paymentBulkheadLimit: 20,
   paymentBulkheadQueue: 10,
+  /**
+   * How split's checkout keeps the user and the payment consistent (see
+   * services/signup/checkout-consistency.ts). `none` is the behaviour every scenario was calibrated
+   * against: the user commits, the charge may fail, the user stays unpaid.
+   */
+  checkoutConsistency: 'none',
+  /** How often the saga's reconciler asks payment-service about checkouts whose charge is in doubt. */
+  sagaReconcileIntervalMs: 1_000,
+  /**
+   * The reconciler leaves a checkout alone for this long after its charge call gave up, so a request
+   * still on its way to payment-service can land before "no payment" is taken as final.
+   */
+  sagaReconcileGraceMs: 1_000,
+  /** Budget of one reconciler lookup (GET /charges?userId=); a failed lookup is tried again next round. */
+  sagaLookupTimeoutMs: 2_000,
+  /** How often the outbox relay looks for undelivered rows when the previous round left none behind. */
+  outboxRelayIntervalMs: 200,
+  /** Rows one relay round or one reconciler round takes at most. */
+  consistencyBatchSize: 50,
+  /**
+   * Charges the relay sends at once. Below the default bulkhead (20 + 10 queued), so the relay alone
+   * never trips its own bulkhead.
+   */
+  outboxRelayConcurrency: 10,
 } as const;

@@ -6,6 +6,7 @@ import { startHttpServer, type RunningHttpServer } from '../http/http-server.ts'
 import type { Route } from '../http/router.ts';
 import {
   createServiceMetrics,
+  type CheckoutConsistencySnapshot,
   type OutboundPolicySnapshot,
   type ServiceMetrics,
 } from '../metrics/service-metrics.ts';
@@ -35,10 +36,12 @@ export interface ServiceDependencies {
 
 export interface MountedRoutes {
   readonly routes: readonly Route[];
-  /** Releases what the routes created themselves (e.g. an outbound HTTP agent). */
+  /** Releases what the routes created themselves (an outbound HTTP agent, a background loop). */
   readonly close?: () => Promise<void>;
   /** For a service that calls another: its resilience policy and circuit state, read at each scrape. */
   readonly describeOutbound?: () => OutboundPolicySnapshot;
+  /** For signup-service: its checkout consistency strategy and pending work, read at each scrape. */
+  readonly describeConsistency?: () => CheckoutConsistencySnapshot;
 }
 
 export interface ServiceSpec {
@@ -103,6 +106,7 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
         body: metrics.scrape({
           databasePool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
           ...mounted.describeOutbound?.(),
+          ...mounted.describeConsistency?.(),
         }),
       }),
     },

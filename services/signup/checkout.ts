@@ -32,11 +32,22 @@ export class ChargeAfterSignupFailedError extends Error {
 }
 
 /**
+ * The Idempotency-Key of a checkout's charge: the client's, else one derived from the new user, so a
+ * retried or relayed charge of the same checkout always carries the same key.
+ *
+ * @example
+ *   checkoutIdempotencyKey(undefined, '0b7e...'); // 'checkout-0b7e...'
+ */
+export function checkoutIdempotencyKey(clientKey: string | undefined, userId: string): string {
+  return clientKey ?? `checkout-${userId}`;
+}
+
+/**
  * Signup and first payment as one business action, written once for both deployments. The caller picks
  * the transaction boundary through the dependencies: the monolith passes a user writer and an in-process
  * gateway on one transaction (all or nothing); the split deployment commits the user first and charges
- * over HTTP, so a failed charge leaves a user without a payment. Compensation (saga) or an outbox would
- * wrap this function; it deliberately does neither today.
+ * over HTTP, so a failed charge leaves a user without a payment. The saga (saga-checkout.ts) wraps this
+ * function with compensation; the outbox (outbox-checkout.ts) replaces the call with a queued row.
  *
  * @example
  *   const { userId, paymentId } = await checkout(input, { createUser, payments: gateway }, { deadline });
@@ -56,7 +67,7 @@ export async function checkout(
       {
         userId,
         amountCents: input.amountCents,
-        idempotencyKey: input.idempotencyKey ?? `checkout-${userId}`,
+        idempotencyKey: checkoutIdempotencyKey(input.idempotencyKey, userId),
       },
       call,
     );

@@ -19,13 +19,13 @@ export class DuplicateEmailError extends Error {
 
 /**
  * Inserts a user and returns its id. On a Pool this commits on its own; on a transaction client it
- * commits with the caller's transaction.
+ * commits with the caller's transaction. A caller that must know the id before the row exists (the
+ * saga, to fence it off from its reconciler) passes one.
  *
  * @example
  *   const userId = await insertUser(pool, { email, passwordHash, createdVia: 'signup' });
  */
-export async function insertUser(db: Queryable, user: NewUser): Promise<string> {
-  const id = randomUUID();
+export async function insertUser(db: Queryable, user: NewUser, id: string = randomUUID()): Promise<string> {
   try {
     await db.query('INSERT INTO users (id, email, password_hash, created_via) VALUES ($1, $2, $3, $4)', [
       id,
