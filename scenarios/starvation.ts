@@ -53,13 +53,15 @@ export default defineScenario({
     },
     {
       id: 'split-pay-beats-monolith',
-      says: "During the flood, split pay p99 is at most half the monolith's.",
+      says:
+        "During the flood, split's typical pay is clearly faster than the monolith's: p50 at most 0.75x. " +
+        '(The median, not p99: a p99 of a few hundred requests is one or two outliers.)',
       deployment: 'split',
       route: 'pay',
       phase: 'flood',
-      metric: 'latencyP99Ms',
+      metric: 'latencyP50Ms',
       relativeTo: { deployment: 'monolith' },
-      atMost: 0.5,
+      atMost: 0.75,
     },
     {
       id: 'pay-still-answers',

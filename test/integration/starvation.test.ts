@@ -4,9 +4,9 @@
  * scrypt cost, since the CPU is the point.
  *
  * Its tolerances come from runs on this 2-core machine: the monolith's pay p99 grew 2.2x to 3.6x (the
- * claim asks 1.8x); split's median did not move (3 ms -> 3 ms; the claim allows 5 ms) and its p99 stayed
- * at a third of the monolith's or less (the claim allows a half). The margins are wide on both sides:
- * the claims fail only if the isolation is lost.
+ * claim asks 1.8x); split's median did not grow (3 ms -> 2.5 ms; the claim allows +5 ms) and stayed at
+ * 0.28x to 0.38x of the monolith's median (the claim allows 0.75x). A first version compared p99s
+ * across deployments and failed once in CI at 0.86x: the p99 of 160 requests is one or two outliers.
  */
 import { describe, expect, it } from 'vitest';
 import { localRuntime } from '../../lab/local/local-runtime.ts';
@@ -18,7 +18,7 @@ const shortStarvation = defineScenario({
   ...starvation,
   timeline: starvation.timeline
     .filter((phase) => phase.name !== 'recovery')
-    .map((phase) => ({ ...phase, durationS: phase.name === 'baseline' ? 6 : 8 })),
+    .map((phase) => ({ ...phase, durationS: phase.name === 'baseline' ? 6 : 10 })),
 });
 
 describe('flood', () => {
@@ -29,8 +29,8 @@ describe('flood', () => {
     for (const claim of results.hypothesis.claims) {
       expect(claim, JSON.stringify(claim)).toMatchObject({ held: true });
     }
-    // The flood really was offered: 120/s for 8 s on top of the steady 2/s.
+    // The flood really was offered: 120/s for 10 s on top of the steady 2/s.
     const signupFlood = results.deployments[0]?.routes.find((route) => route.route === 'signup')?.phases[1];
-    expect(signupFlood?.completed).toBeGreaterThan(900);
+    expect(signupFlood?.completed).toBeGreaterThan(1100);
   });
 });
