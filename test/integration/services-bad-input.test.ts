@@ -1,11 +1,12 @@
 import http from 'node:http';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../lab/local/postgres.ts';
 import { isPortListening } from '../../lab/net.ts';
 import { startMonolith } from '../../services/monolith.ts';
 import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService } from '../../services/signup-service.ts';
+import { auditPool, count } from './support/services.ts';
 
 // Every kind of bad input, on every route of every service: a 4xx with a JSON body that says what is
 // wrong, and not a single row written. Each case is otherwise a valid request, so a missing check would
@@ -81,16 +82,6 @@ async function send(
   });
 }
 
-/**
- * A pool for reading the tables directly. pool.end() resolves before its connections have said goodbye,
- * so PostgreSQL stopping right after can still raise 'error' on them; without a handler that would crash.
- */
-function auditPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
-
 const stack = new AsyncDisposableStack();
 const urls = {} as Record<ServiceName, string>;
 const ports: number[] = [];
@@ -102,8 +93,7 @@ async function rowCounts(): Promise<Record<string, number>> {
   for (const { name, pool } of databases) {
     const tables = name === 'monolith' ? ['users', 'payments'] : name === 'signup' ? ['users'] : ['payments'];
     for (const table of tables) {
-      const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
-      counts[`${name}.${table}`] = result.rows[0]?.n ?? -1;
+      counts[`${name}.${table}`] = await count(pool, table);
     }
   }
   return counts;
@@ -134,9 +124,8 @@ beforeAll(async () => {
   ports.push(monolith.port, payment.port, signupService.port, postgres.port);
   databases = ['monolith', 'signup', 'payment'].map((name) => ({
     name,
-    pool: auditPool(postgres.urlFor(name)),
+    pool: auditPool(stack, postgres.urlFor(name)),
   }));
-  for (const { pool } of databases) stack.defer(() => pool.end());
 });
 
 afterAll(async () => {

@@ -1,25 +1,27 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
+import type { StartedPostgres } from '../../lab/local/postgres.ts';
 import { findFreePort, isPortListening } from '../../lab/net.ts';
-import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
 import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService, type SignupServiceConfig } from '../../services/signup-service.ts';
+import {
+  auditPool,
+  count,
+  forwardedHeaders,
+  listen,
+  metricsOf,
+  post,
+  readBody,
+  sleep,
+  startPaymentBackend,
+} from './support/services.ts';
 
 // CHECKOUT_CONSISTENCY=saga and =outbox in split's signup-service, against a real payment-service and
 // real PostgreSQL, with stand-ins in front of payment-service that refuse, lose the answer after the
 // charge committed, or lose the request before it arrived. What the client is told, and what the two
 // databases hold once the reconciler or the relay has done its work.
-
-/** pg's end() resolves before its sockets close; PostgreSQL stopping next must not crash the run. */
-function auditPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 const stack = new AsyncDisposableStack();
 let postgres: StartedPostgres;
@@ -28,35 +30,9 @@ let paymentDb: pg.Pool;
 let paymentUrl: string;
 let paymentPort: number;
 
-interface Answer {
-  readonly status: number;
-  readonly json: Record<string, unknown>;
-  readonly elapsedMs: number;
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const startedAt = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, json, elapsedMs: performance.now() - startedAt };
-}
-
 async function get(url: string): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(url);
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
-
-async function metricsOf(url: string): Promise<MetricsSnapshot> {
-  return (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
-}
-
-async function count(pool: pg.Pool, sql: string, values: unknown[] = []): Promise<number> {
-  const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, values);
-  return result.rows[0]?.n ?? -1;
 }
 
 let sequence = 0;
@@ -77,32 +53,6 @@ function signupService(overrides: Partial<SignupServiceConfig>) {
   });
 }
 
-/** A stand-in on a loopback port (a given one, or any), closed with its connections when the test ends. */
-async function listen(
-  server: net.Server,
-  port = 0,
-): Promise<{ port: number; url: string } & AsyncDisposable> {
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  return {
-    port: address.port,
-    url: `http://127.0.0.1:${address.port}`,
-    async [Symbol.asyncDispose]() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      if (server instanceof http.Server) server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-async function readBody(request: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * An HTTP proxy in front of payment-service that forwards everything (the reconciler's GET /charges
  * included) except that it treats POST /charge as told: `late` forwards it, lets payment-service commit,
@@ -121,11 +71,7 @@ async function startPaymentProxy(
       const isCharge = request.method === 'POST' && request.url === '/charge';
       if (isCharge) chargesSeen += 1;
       if (isCharge && options.charge === 'drop') return; // lost on the way: payment-service never sees it
-      const headers: Record<string, string> = {};
-      for (const name of ['content-type', 'idempotency-key', 'x-deadline-ms']) {
-        const value = request.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
+      const headers = forwardedHeaders(request);
       upstreamInFlight += 1;
       let answer: Response;
       let text: string;
@@ -163,14 +109,9 @@ const paymentsOf = (userId: string): Promise<number> =>
   count(paymentDb, 'payments WHERE user_id = $1', [userId]);
 
 beforeAll(async () => {
-  postgres = stack.use(await startEmbeddedPostgres(['signup', 'payment']));
-  const payment = stack.use(await startPaymentService({ databaseUrl: postgres.urlFor('payment') }));
-  paymentUrl = payment.url;
-  paymentPort = payment.port;
-  signupDb = auditPool(postgres.urlFor('signup'));
-  paymentDb = auditPool(postgres.urlFor('payment'));
-  stack.defer(() => signupDb.end());
-  stack.defer(() => paymentDb.end());
+  ({ postgres, paymentUrl, paymentPort } = await startPaymentBackend(stack));
+  signupDb = auditPool(stack, postgres.urlFor('signup'));
+  paymentDb = auditPool(stack, postgres.urlFor('payment'));
 });
 
 afterAll(async () => {

@@ -1,44 +1,25 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
 import { isPortListening } from '../../lab/net.ts';
 import { startMonolith } from '../../services/monolith.ts';
 import { verifyPassword } from '../../services/signup/password-hash.ts';
+import { auditPool, count as countIn, postJson, type JsonAnswer } from './support/services.ts';
 
 // The monolith's promises: a password is stored as a real scrypt hash, one idempotency key charges once
 // even under concurrency, and checkout is one transaction: a failure anywhere leaves no row at all.
-
-/**
- * A pool for reading the tables directly. pool.end() resolves before its connections have said goodbye,
- * so PostgreSQL stopping right after can still raise 'error' on them; without a handler that would crash.
- */
-function auditPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 const stack = new AsyncDisposableStack();
 let postgres: StartedPostgres;
 let audit: pg.Pool;
 let url: string;
 
-async function post(
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  return await postJson(`${url}${path}`, body, headers);
 }
 
 async function count(sql: string, values: unknown[] = []): Promise<number> {
-  const result = await audit.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, values);
-  return result.rows[0]?.n ?? -1;
+  return await countIn(audit, sql, values);
 }
 
 let sequence = 0;
@@ -51,8 +32,7 @@ beforeAll(async () => {
     await startMonolith({ databaseUrl: postgres.urlFor('monolith'), scryptN: 1024 }),
   );
   url = monolith.url;
-  audit = auditPool(postgres.urlFor('monolith'));
-  stack.defer(() => audit.end());
+  audit = auditPool(stack, postgres.urlFor('monolith'));
 });
 
 afterAll(() => stack.disposeAsync());

@@ -1,51 +1,32 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
+import type { StartedPostgres } from '../../lab/local/postgres.ts';
 import { findFreePort, isPortListening } from '../../lab/net.ts';
 import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
-import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService, type SignupServiceConfig } from '../../services/signup-service.ts';
+import {
+  auditPool,
+  forwardedHeaders,
+  listen,
+  metricsOf,
+  post,
+  readBody,
+  sleep,
+  startPaymentBackend,
+  type Answer,
+} from './support/services.ts';
 
 // The resilience policies of split's outbound call, against a real payment-service and real PostgreSQL,
 // with stand-ins in front of it that refuse, hang, or answer late. What the caller sees, what /metrics
 // counts, and, for idempotency keys, what the payment ledger ends up holding.
-
-/** pg's end() resolves before its sockets close; PostgreSQL stopping next must not crash the run. */
-function auditPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 const stack = new AsyncDisposableStack();
 let postgres: StartedPostgres;
 let paymentDb: pg.Pool;
 let paymentUrl: string;
 let paymentPort: number;
-
-interface Answer {
-  readonly status: number;
-  readonly json: Record<string, unknown>;
-  readonly elapsedMs: number;
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const startedAt = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, json, elapsedMs: performance.now() - startedAt };
-}
-
-async function metricsOf(url: string): Promise<MetricsSnapshot> {
-  return (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
-}
 
 let sequence = 0;
 const checkoutBody = (): Record<string, unknown> => ({
@@ -62,29 +43,6 @@ function signupService(overrides: Partial<SignupServiceConfig>) {
     ...overrides,
   });
 }
-
-/** A stand-in upstream on a loopback port, closed (connections and all) when the test ends. */
-async function listen(server: net.Server): Promise<{ port: number; url: string } & AsyncDisposable> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    async [Symbol.asyncDispose]() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      if (server instanceof http.Server) server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
-async function readBody(request: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface DelayingProxy {
   readonly url: string;
@@ -107,11 +65,7 @@ async function startDelayingProxy(target: string, delayMs: number): Promise<Dela
       const { userId } = JSON.parse(body) as { userId: string };
       const first = !seenUsers.has(userId);
       seenUsers.add(userId);
-      const headers: Record<string, string> = {};
-      for (const name of ['content-type', 'idempotency-key', 'x-deadline-ms']) {
-        const value = request.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
+      const headers = forwardedHeaders(request);
       upstreamInFlight += 1;
       let status: number;
       let text: string;
@@ -137,12 +91,8 @@ async function startDelayingProxy(target: string, delayMs: number): Promise<Dela
 }
 
 beforeAll(async () => {
-  postgres = stack.use(await startEmbeddedPostgres(['signup', 'payment']));
-  const payment = stack.use(await startPaymentService({ databaseUrl: postgres.urlFor('payment') }));
-  paymentUrl = payment.url;
-  paymentPort = payment.port;
-  paymentDb = auditPool(postgres.urlFor('payment'));
-  stack.defer(() => paymentDb.end());
+  ({ postgres, paymentUrl, paymentPort } = await startPaymentBackend(stack));
+  paymentDb = auditPool(stack, postgres.urlFor('payment'));
 });
 
 afterAll(async () => {

@@ -1,30 +1,26 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { LookupOptions } from 'node:dns';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { createServer as createDnsServer, Packet } from 'dns2';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
+import type { StartedPostgres } from '../../lab/local/postgres.ts';
 import { findFreePort, isPortListening } from '../../lab/net.ts';
 import { createDnsLookup } from '../../services/payment/dns-lookup.ts';
-import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService, type SignupServiceConfig } from '../../services/signup-service.ts';
+import {
+  auditPool,
+  count,
+  listen,
+  metricsOf,
+  postJson as post,
+  startPaymentBackend,
+} from './support/services.ts';
 
 // The split deployment: checkout commits the user in signup's database, then calls payment-service over
 // HTTP. These tests drive it against a real payment-service and against stand-ins that fail in each way
 // the network can, and check what the caller sees, what /metrics counts, and what the databases hold.
-
-/**
- * A pool for reading the tables directly. pool.end() resolves before its connections have said goodbye,
- * so PostgreSQL stopping right after can still raise 'error' on them; without a handler that would crash.
- */
-function auditPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => undefined);
-  return pool;
-}
 
 const stack = new AsyncDisposableStack();
 let postgres: StartedPostgres;
@@ -32,32 +28,6 @@ let signupDb: pg.Pool;
 let paymentDb: pg.Pool;
 let paymentUrl: string;
 let paymentPort: number;
-
-interface Answer {
-  readonly status: number;
-  readonly json: Record<string, unknown>;
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
-
-async function metricsOf(url: string): Promise<{
-  outboundInFlight: number;
-  counters: { outboundCalls: number; outboundFailuresByCause: Record<string, number> };
-}> {
-  return (await (await fetch(`${url}/metrics`)).json()) as never;
-}
-
-async function count(pool: pg.Pool, sql: string, values: unknown[] = []): Promise<number> {
-  const result = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, values);
-  return result.rows[0]?.n ?? -1;
-}
 
 let sequence = 0;
 const uniqueEmail = (): string => `split-${process.pid}-${(sequence += 1)}@example.com`;
@@ -76,29 +46,10 @@ function signupService(overrides: Partial<SignupServiceConfig> = {}) {
   });
 }
 
-/** A stand-in upstream on a loopback port that is closed when the test ends. */
-async function listen(server: net.Server): Promise<{ port: number } & AsyncDisposable> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    async [Symbol.asyncDispose]() {
-      const closed = new Promise((resolve) => server.close(resolve));
-      if (server instanceof http.Server) server.closeAllConnections();
-      await closed;
-    },
-  };
-}
-
 beforeAll(async () => {
-  postgres = stack.use(await startEmbeddedPostgres(['signup', 'payment']));
-  const payment = stack.use(await startPaymentService({ databaseUrl: postgres.urlFor('payment') }));
-  paymentUrl = payment.url;
-  paymentPort = payment.port;
-  signupDb = auditPool(postgres.urlFor('signup'));
-  paymentDb = auditPool(postgres.urlFor('payment'));
-  stack.defer(() => signupDb.end());
-  stack.defer(() => paymentDb.end());
+  ({ postgres, paymentUrl, paymentPort } = await startPaymentBackend(stack));
+  signupDb = auditPool(stack, postgres.urlFor('signup'));
+  paymentDb = auditPool(stack, postgres.urlFor('payment'));
 });
 
 afterAll(async () => {
