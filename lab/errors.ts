@@ -11,7 +11,12 @@ export type LabErrorCode =
   | 'PROCESS_EXITED'
   | 'PORT_IN_USE'
   | 'TOXIPROXY_API'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  // Reading a results.json back (lab/report/read-results.ts).
+  | 'REPORT_RESULTS_UNREADABLE'
+  | 'REPORT_RESULTS_NOT_JSON'
+  | 'REPORT_RESULTS_INVALID'
+  | 'REPORT_SCHEMA_UNSUPPORTED';
 
 export class LabError extends Error {
   readonly code: LabErrorCode;

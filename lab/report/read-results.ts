@@ -1,29 +1,14 @@
 /**
  * Reading results.json back: old runs, hand-edited files and half-written files all end up here, so
- * every problem becomes a {@link ReportError} with a stable code and a message naming the file and field.
+ * every problem becomes a {@link LabError} (`REPORT_*` code) with a stable code and a message naming the file and field.
  */
 import { readFile } from 'node:fs/promises';
+import { isLabError, LabError } from '../errors.ts';
 import { RESULTS_SCHEMA_VERSION, type RunResults } from '../results.ts';
 
-export type ReportErrorCode =
-  | 'REPORT_RESULTS_UNREADABLE'
-  | 'REPORT_RESULTS_NOT_JSON'
-  | 'REPORT_RESULTS_INVALID'
-  | 'REPORT_SCHEMA_UNSUPPORTED';
-
-export class ReportError extends Error {
-  readonly code: ReportErrorCode;
-
-  constructor(code: ReportErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ReportError';
-    this.code = code;
-  }
-}
-
-/** True for errors thrown by the report package. */
-export function isReportError(error: unknown): error is ReportError {
-  return error instanceof ReportError;
+/** True for errors about a results.json file. */
+export function isReportError(error: unknown): error is LabError {
+  return isLabError(error) && error.code.startsWith('REPORT_');
 }
 
 /**
@@ -36,7 +21,7 @@ export async function readRunResults(path: string): Promise<RunResults> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ReportError('REPORT_RESULTS_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, {
+    throw new LabError('REPORT_RESULTS_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -54,7 +39,7 @@ export function parseRunResults(text: string, source = 'results.json'): RunResul
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ReportError(
+    throw new LabError(
       'REPORT_RESULTS_NOT_JSON',
       `${source} is not valid JSON: ${(error as Error).message}`,
       {
@@ -67,7 +52,7 @@ export function parseRunResults(text: string, source = 'results.json'): RunResul
     typeof value.schemaVersion === 'number' &&
     value.schemaVersion !== RESULTS_SCHEMA_VERSION
   ) {
-    throw new ReportError(
+    throw new LabError(
       'REPORT_SCHEMA_UNSUPPORTED',
       `${source} has results schema version ${value.schemaVersion}; this renderer reads version ${RESULTS_SCHEMA_VERSION}`,
     );
@@ -76,10 +61,7 @@ export function parseRunResults(text: string, source = 'results.json'): RunResul
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join('; ');
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-    throw new ReportError(
-      'REPORT_RESULTS_INVALID',
-      `${source} is not a splitlab results file: ${shown}${more}`,
-    );
+    throw new LabError('REPORT_RESULTS_INVALID', `${source} is not a splitlab results file: ${shown}${more}`);
   }
   return value as RunResults;
 }
