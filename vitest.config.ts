@@ -1,8 +1,55 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+import { probeDocker } from './lab/containers/docker.ts';
 
-// Two projects: `unit` tests pure logic in milliseconds; `integration` starts real PostgreSQL,
-// Toxiproxy and services, so it runs its files one at a time to keep the 2-core machine honest.
-export default defineConfig({
+// Three projects. `unit` tests pure logic in milliseconds. `integration` starts real PostgreSQL,
+// Toxiproxy and services on the local runtime, one file at a time to keep the 2-core machine honest.
+// `containers` runs the runtime-level files of the integration suite again on the containers runtime
+// (LAB_RUNTIME=containers), plus the tests only containers have (quotas, kill/restart, leftovers).
+const RUNTIME_FILES = [
+  'test/integration/faults.test.ts',
+  'test/integration/fault-catalogue.test.ts',
+  'test/integration/teardown.test.ts',
+  'test/integration/cli.test.ts',
+  'test/integration/starvation.test.ts',
+  'test/integration/retry-storm.test.ts',
+];
+
+const serial = { fileParallelism: false, testTimeout: 120_000, hookTimeout: 180_000 };
+// Projects of different group orders run one after the other: the local and containers suites must
+// not compete for the same 2 cores, or every timing claim would measure the other suite.
+const order = (groupOrder: number) => ({ sequence: { groupOrder } });
+
+/**
+ * The containers suite needs a Docker engine. In CI (CI set) a missing engine must fail the run, so the
+ * project is always included there; on a developer machine without Docker it is skipped, and said so.
+ */
+async function containersProject(): Promise<TestProjectConfiguration[]> {
+  const wanted = process.env.SPLITLAB_TEST_RUNTIMES ?? 'local,containers';
+  if (!wanted.split(',').includes('containers')) {
+    console.warn('splitlab: containers suite skipped: SPLITLAB_TEST_RUNTIMES does not list containers');
+    return [];
+  }
+  if (!process.env.CI) {
+    const docker = await probeDocker();
+    if (!docker.available) {
+      console.warn(`splitlab: containers suite skipped: ${docker.reason}`);
+      return [];
+    }
+  }
+  return [
+    {
+      test: {
+        name: 'containers',
+        include: [...RUNTIME_FILES, 'test/containers/**/*.test.ts'],
+        env: { LAB_RUNTIME: 'containers' },
+        ...serial,
+        ...order(2),
+      },
+    },
+  ];
+}
+
+export default defineConfig(async () => ({
   test: {
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
     projects: [
@@ -10,17 +57,19 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          ...order(0),
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          env: { LAB_RUNTIME: 'local' },
+          ...serial,
+          ...order(1),
         },
       },
+      ...(await containersProject()),
     ],
   },
-});
+}));

@@ -1,9 +1,12 @@
 import { LabError } from './errors.ts';
 
+export const RUNTIME_CHOICES = ['local', 'containers', 'auto'] as const;
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
+
 export interface CliOptions {
   command: 'help' | 'list' | 'run' | 'all';
   scenario?: string;
-  runtime: 'local';
+  runtime: RuntimeChoice;
   reportsDir?: string;
   scenariosDir?: string;
 }
@@ -18,7 +21,9 @@ Usage:
   npm run scenario -- --help                 this text
 
 Options:
-  --runtime local        where the topology runs (local processes; the default)
+  --runtime <runtime>    where the topology runs: local (child processes; the default, no Docker),
+                         containers (Docker via testcontainers, a CPU/memory quota per service),
+                         auto (containers when a Docker engine answers, local otherwise)
   --reports-dir <dir>    where reports go (default: reports/)
   --scenarios-dir <dir>  where scenario files are read from (default: scenarios/)
 
@@ -47,13 +52,13 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     else if (arg === '--list') options.command = 'list';
     else if (arg === '--runtime') {
       const runtime = value();
-      if (runtime !== 'local') {
+      if (!(RUNTIME_CHOICES as readonly string[]).includes(runtime)) {
         throw new LabError(
           'USAGE',
-          `--runtime ${runtime} is not available; use --runtime local (the default).`,
+          `--runtime ${runtime} is not known; use local (the default), containers or auto.`,
         );
       }
-      options.runtime = runtime;
+      options.runtime = runtime as RuntimeChoice;
     } else if (arg === '--reports-dir') options.reportsDir = value();
     else if (arg === '--scenarios-dir') options.scenariosDir = value();
     else if (arg.startsWith('-'))

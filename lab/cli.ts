@@ -6,7 +6,8 @@ import path from 'node:path';
 import { parseCliArgs, USAGE } from './cli-args.ts';
 import { DEFAULTS } from './defaults.ts';
 import { EXIT_HYPOTHESIS_FAILED, EXIT_HYPOTHESIS_HELD, EXIT_USAGE_OR_SETUP, isLabError } from './errors.ts';
-import { localRuntime, PROJECT_ROOT } from './local/local-runtime.ts';
+import { chooseRuntime } from './choose-runtime.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import { writeBatchIndex, writeRunReport, writeRunsIndex } from './report/write-report.ts';
 import { formatSummary } from './summary.ts';
 import { listScenarioNames, loadScenario } from './scenario/registry.ts';
@@ -50,6 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const name of names) scenarios.push(await loadScenario(scenariosDir, name));
   const controller = new AbortController();
   abortOnSignals(controller);
+  const runtime = await chooseRuntime(options.runtime, { log });
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
   const verdicts: { name: string; held: boolean; runId: string; htmlPath: string }[] = [];
   for (const scenario of scenarios) {
@@ -57,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(
       `timeline ${scenario.durationS} s per deployment, run one after the other: ${scenario.variants.map((variant) => variant.name).join(', ')}`,
     );
-    const results = await runScenario(scenario, { runtime: localRuntime(), log, signal: controller.signal });
+    const results = await runScenario(scenario, { runtime, log, signal: controller.signal });
     const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
     await writeRunsIndex(reportsDir);
     console.log(formatSummary(results));

@@ -12,6 +12,11 @@ export type LabErrorCode =
   | 'PORT_IN_USE'
   | 'TOXIPROXY_API'
   | 'INTERRUPTED'
+  // The containers runtime.
+  | 'DOCKER_UNAVAILABLE'
+  | 'IMAGE_BUILD'
+  | 'IMAGE_UNAVAILABLE'
+  | 'CONTAINER_START'
   // Reading a results.json back (lab/report/read-results.ts).
   | 'REPORT_RESULTS_UNREADABLE'
   | 'REPORT_RESULTS_NOT_JSON'

@@ -109,6 +109,8 @@ export interface DeploymentResult {
   topology: DeploymentName;
   /** The variant's settings as the services got them, e.g. `{ PAYMENT_POLICY: 'retry' }`. */
   settings: Record<string, string>;
+  /** What each service could use: a container's CPU and memory quota, or its CPU pinning on local. */
+  resources?: Record<string, string>;
   routes: RouteResult[];
   services: ServiceResult[];
   /**

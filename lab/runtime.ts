@@ -1,4 +1,5 @@
 import type { FaultAction } from './faults.ts';
+import type { QuotaOverrides } from './quotas.ts';
 import type { DeploymentName, RouteName } from './results.ts';
 
 export type RuntimeAction = Exclude<FaultAction, { type: 'flood' }>;
@@ -33,6 +34,8 @@ export interface StartedLab extends AsyncDisposable {
 export interface DeploymentOptions {
   /** Extra environment for every service of the deployment: a variant's settings. */
   settings?: Record<string, string>;
+  /** CPU and memory per service container, over the defaults (containers runtime only). */
+  quotas?: QuotaOverrides;
 }
 
 export interface ServiceEndpoint {
@@ -48,6 +51,8 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly services: readonly ServiceEndpoint[];
   /** Direct connection strings for the audit: where users and payments are stored. */
   readonly databases: { users: string; payments: string };
+  /** What each service may use, as the report shows it: `1 CPU, 512 MiB` or `CPU 1 (taskset)`. */
+  readonly resources: Record<string, string>;
   /**
    * Applies one resolved fault action (see `resolveFault`) and returns its undo: remove the toxic,
    * answer DNS again, restart the crashed service. Floods are the load generator's business, not the
@@ -57,4 +62,17 @@ export interface StartedDeployment extends AsyncDisposable {
   /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
   dnsQueryCount(name: string): number;
   stop(): Promise<void>;
+}
+
+/**
+ * Takes over a teardown stack and returns a stop that disposes it once, however often it is called
+ * (the lab may stop a deployment again on its way out).
+ */
+export function stopOnce(teardown: AsyncDisposableStack): () => Promise<void> {
+  const moved = teardown.move();
+  let stopped: Promise<void> | undefined;
+  return () => {
+    stopped ??= moved.disposeAsync();
+    return stopped;
+  };
 }

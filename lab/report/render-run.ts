@@ -422,10 +422,15 @@ function servicePhaseTable(deployment: DeploymentResult): SafeHtml {
   const rows = deployment.servicePhases ?? [];
   if (rows.length === 0) return html`<p class="muted small">No service counters recorded.</p>`;
   const settings = Object.entries(deployment.settings ?? {});
+  const resources = Object.entries(deployment.resources ?? {});
   return html`<p class="muted small">
       ${
         settings.length > 0
           ? html`Settings: ${settings.map(([key, value]) => `${key}=${value}`).join(', ')}. `
+          : null
+      }${
+        resources.length > 0
+          ? html`Resources: ${resources.map(([service, limit]) => `${service} ${limit}`).join('; ')}. `
           : null
       }Requests
       each service received per second (retries included), HTTP attempts per call to payment-service, bulkhead

@@ -8,6 +8,7 @@ import {
   type Fault,
 } from '../faults.ts';
 import type { RouteName, VariantName } from '../results.ts';
+import type { QuotaOverrides } from '../quotas.ts';
 import { POLICIES, monolith, split, type VariantDefinition } from '../variants.ts';
 import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
 
@@ -86,6 +87,12 @@ export interface ScenarioDefinition {
    * Several split variants can stand next to the monolith: `[monolith(), split(), split({ policy: 'retry' })]`.
    */
   variants?: VariantDefinition[];
+  /**
+   * CPU and memory per service container on the containers runtime, over the defaults of
+   * lab/quotas.ts, e.g. `{ 'payment-service': { cpu: 0.5 } }`. The local runtime records but cannot
+   * enforce them.
+   */
+  quotas?: QuotaOverrides;
 }
 
 export interface Scenario extends Required<ScenarioDefinition> {
@@ -238,8 +245,16 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
     }
   });
   if (!Array.isArray(definition.whatToLookAt)) fail(name, 'whatToLookAt', 'must be a list of sentences');
+  for (const [service, quota] of Object.entries(definition.quotas ?? {})) {
+    oneOf(name, 'quotas', service, SERVICES);
+    if (quota?.cpu !== undefined && !(quota.cpu >= 0.1 && quota.cpu <= 64))
+      fail(name, `quotas.${service}.cpu`, 'must be between 0.1 and 64 CPUs');
+    if (quota?.memoryMiB !== undefined && !(quota.memoryMiB >= 64 && quota.memoryMiB <= 65_536))
+      fail(name, `quotas.${service}.memoryMiB`, 'must be between 64 and 65536 MiB');
+  }
   return {
     ...definition,
+    quotas: definition.quotas ?? {},
     variants,
     durationS: definition.timeline.reduce((sum, phase) => sum + phase.durationS, 0),
   };

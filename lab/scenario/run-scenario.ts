@@ -97,7 +97,10 @@ async function runDeployment(
   const label = variant.name;
   const { log, signal } = options;
   log(`[${label}] starting services ...`);
-  await using started = await lab.startDeployment(deployment, { settings: variant.settings });
+  await using started = await lab.startDeployment(deployment, {
+    settings: variant.settings,
+    quotas: scenario.quotas,
+  });
   throwIfAborted(signal);
   const phases = phaseWindows(scenario);
   const startedAtMs = performance.now();
@@ -208,6 +211,7 @@ async function runDeployment(
     deployment: label,
     topology: deployment,
     settings: variant.settings,
+    resources: started.resources,
     routes,
     services,
     servicePhases: summarizeServicePhases(services, phases),

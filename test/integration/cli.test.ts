@@ -6,8 +6,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lab/local/local-runtime.ts';
+import { PROJECT_ROOT } from '../../lab/project-root.ts';
 import type { RunResults } from '../../lab/results.ts';
+import { TEST_RUNTIME } from './support/lab.ts';
 
 interface CliRun {
   code: number | null;
@@ -57,6 +58,12 @@ describe('cli', () => {
     expect(run.stderr).toContain('partition');
   });
 
+  it('refuses an unknown runtime with exit 2, naming the ones it knows', async () => {
+    const run = await runCli(['partition', '--runtime', 'kubernetes']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('use local (the default), containers or auto');
+  });
+
   it('refuses a bad flag with exit 2', async () => {
     const run = await runCli(['partition', '--turbo']);
     expect(run.code).toBe(2);
@@ -83,7 +90,15 @@ export default defineScenario({
 });
 `,
     );
-    const run = await runCli(['impossible', '--scenarios-dir', scenariosDir, '--reports-dir', reportsDir]);
+    const run = await runCli([
+      'impossible',
+      '--runtime',
+      TEST_RUNTIME,
+      '--scenarios-dir',
+      scenariosDir,
+      '--reports-dir',
+      reportsDir,
+    ]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain('FAILED pay-always-fails');
     const reportPath = /Report: (.+index\.html)/.exec(run.stdout)?.[1] ?? '';
@@ -92,6 +107,12 @@ export default defineScenario({
       await readFile(path.join(path.dirname(reportPath), 'results.json'), 'utf8'),
     ) as RunResults;
     expect(results.hypothesis.held).toBe(false);
+    // The report says where it ran, and on containers with which images and quotas.
+    expect(results.runtime.name).toBe(TEST_RUNTIME);
+    if (TEST_RUNTIME === 'containers') {
+      expect(results.runtime.details.servicesImage).toMatch(/^splitlab\/services:[0-9a-f]{16} /);
+      expect(results.deployments[0]?.resources).toEqual({ monolith: '2 CPU, 1024 MiB' });
+    }
     const pay = results.deployments[0]?.routes.find((route) => route.route === 'pay');
     // 10 requests/s for 3 s, measured: allow one request of scheduling slack either way.
     expect(pay?.phases[0]?.completed).toBeGreaterThanOrEqual(29);

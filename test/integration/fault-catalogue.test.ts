@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFault } from '../../lab/apply-fault.ts';
 import { DEFAULT_DNS_TTL_SECONDS } from '../../lab/dns-server.ts';
 import { crash, dbOutage, dnsFailure } from '../../lab/faults.ts';
-import { localRuntime } from '../../lab/local/local-runtime.ts';
 import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
-import { checkoutBody, payBody, post, TEST_SERVICE_ENV, type TimedResponse } from './support/lab.ts';
+import { checkoutBody, payBody, post, startTestLab, type TimedResponse } from './support/lab.ts';
 
 let lab: StartedLab;
 let monolith: StartedDeployment;
@@ -17,9 +16,7 @@ let split: StartedDeployment;
 beforeAll(async () => {
   // One request per connection: every checkout opens a new connection to payment-service, so every
   // one asks the (caching) resolver. The scenarios use the services' default of 50.
-  lab = await localRuntime({
-    serviceEnv: { ...TEST_SERVICE_ENV, PAYMENT_REQUESTS_PER_CONNECTION: '1' },
-  }).start({ log: () => undefined });
+  lab = await startTestLab({ PAYMENT_REQUESTS_PER_CONNECTION: '1' });
   monolith = await lab.startDeployment('monolith');
   split = await lab.startDeployment('split');
 });

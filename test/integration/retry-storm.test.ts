@@ -7,11 +7,10 @@
  * a much shorter phase would dilute the failure rate the claim checks.
  */
 import { describe, expect, it } from 'vitest';
-import { localRuntime } from '../../lab/local/local-runtime.ts';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';
 import { runScenario } from '../../lab/scenario/run-scenario.ts';
 import retryStorm from '../../scenarios/retry-storm.ts';
-import { TEST_SERVICE_ENV } from './support/lab.ts';
+import { testRuntime } from './support/lab.ts';
 
 const shortRetryStorm = defineScenario({
   ...retryStorm,
@@ -25,7 +24,7 @@ const shortRetryStorm = defineScenario({
 describe('retries', () => {
   it('are bounded, multiply load, and double-charge only without idempotency keys', async () => {
     const results = await runScenario(shortRetryStorm, {
-      runtime: localRuntime({ serviceEnv: TEST_SERVICE_ENV }),
+      runtime: testRuntime(),
       log: () => undefined,
     });
     for (const claim of results.hypothesis.claims) {

@@ -9,10 +9,10 @@
  * across deployments and failed once in CI at 0.86x: the p99 of 160 requests is one or two outliers.
  */
 import { describe, expect, it } from 'vitest';
-import { localRuntime } from '../../lab/local/local-runtime.ts';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';
 import { runScenario } from '../../lab/scenario/run-scenario.ts';
 import starvation from '../../scenarios/starvation.ts';
+import { TEST_RUNTIME, testRuntime } from './support/lab.ts';
 
 const shortStarvation = defineScenario({
   ...starvation,
@@ -23,8 +23,13 @@ const shortStarvation = defineScenario({
 
 describe('flood', () => {
   it('raises monolith pay p99 by a large factor while split pay stays near its baseline', async () => {
-    const results = await runScenario(shortStarvation, { runtime: localRuntime(), log: () => undefined });
-    expect(results.runtime.details.cpuPinning).toContain('payment-service on CPU');
+    // The real scrypt cost: the flood must cost CPU.
+    const results = await runScenario(shortStarvation, { runtime: testRuntime({}), log: () => undefined });
+    // Split's services cannot take each other's CPU: pinned on local, a quota each in containers.
+    const split = results.deployments.find((deployment) => deployment.topology === 'split');
+    expect(split?.resources?.['payment-service']).toMatch(
+      TEST_RUNTIME === 'containers' ? /^1 CPU/ : /^CPU \d/,
+    );
     expect(results.hypothesis.claims.map((claim) => claim.id)).toContain('monolith-pay-starves');
     for (const claim of results.hypothesis.claims) {
       expect(claim, JSON.stringify(claim)).toMatchObject({ held: true });

@@ -11,6 +11,14 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it.each(['local', 'containers', 'auto'])('accepts --runtime %s', (runtime) => {
+    expect(parseCliArgs(['partition', '--runtime', runtime]).runtime).toBe(runtime);
+  });
+
+  it('defaults to the local runtime, which needs no Docker', () => {
+    expect(parseCliArgs(['partition']).runtime).toBe('local');
+  });
+
   it('knows --list and --help', () => {
     expect(parseCliArgs(['--list']).command).toBe('list');
     expect(parseCliArgs(['partition', '--help']).command).toBe('help');
@@ -20,7 +28,10 @@ describe('parseCliArgs', () => {
     [[], /which scenario/],
     [['partition', '--bogus'], /unknown option --bogus/],
     [['partition', '--runtime'], /--runtime needs a value/],
-    [['partition', '--runtime', 'kubernetes'], /--runtime kubernetes is not available/],
+    [
+      ['partition', '--runtime', 'kubernetes'],
+      /--runtime kubernetes is not known; use local \(the default\), containers or auto/,
+    ],
     [['a', 'b'], /one scenario at a time/],
   ])('refuses %j with a message that names the problem', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message);

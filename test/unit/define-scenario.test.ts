@@ -104,6 +104,21 @@ describe('defineScenario', () => {
       (d) => void (d.timeline[1]!.faults = [{ kind: 'meteor' } as never]),
       /faults\[0\]\.kind "meteor"/,
     ],
+    [
+      'a quota for a service that does not exist',
+      (d) => void (d.quotas = { 'order-service': { cpu: 1 } }),
+      /quotas "order-service" is not one of monolith, signup-service, payment-service/,
+    ],
+    [
+      'a quota of no CPU',
+      (d) => void (d.quotas = { 'payment-service': { cpu: 0 } }),
+      /quotas\.payment-service\.cpu must be between 0\.1 and 64/,
+    ],
+    [
+      'a quota too small to run Node',
+      (d) => void (d.quotas = { monolith: { memoryMiB: 16 } }),
+      /quotas\.monolith\.memoryMiB must be between 64 and 65536/,
+    ],
   ])('refuses %s, naming the field', (_label, mutate, message) => {
     const definition = valid();
     mutate(definition);

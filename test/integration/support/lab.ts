@@ -1,11 +1,24 @@
+import { containersRuntime } from '../../../lab/containers/containers-runtime.ts';
 import { localRuntime } from '../../../lab/local/local-runtime.ts';
-import type { StartedLab } from '../../../lab/runtime.ts';
+import type { Runtime, StartedLab } from '../../../lab/runtime.ts';
 
 /** Services hash passwords at a tiny scrypt cost in tests: the tests measure the network, not the KDF. */
 export const TEST_SERVICE_ENV = { SCRYPT_N: '1024' };
 
-export async function startTestLab(): Promise<StartedLab> {
-  return await localRuntime({ serviceEnv: TEST_SERVICE_ENV }).start({ log: () => undefined });
+/**
+ * The runtime the integration suite runs on: vitest.config.ts runs the same files once per runtime,
+ * with LAB_RUNTIME set to `local` or `containers`.
+ */
+export const TEST_RUNTIME: 'local' | 'containers' =
+  process.env.LAB_RUNTIME === 'containers' ? 'containers' : 'local';
+
+/** The test runtime with these service settings (the cheap scrypt cost unless told otherwise). */
+export function testRuntime(serviceEnv: Record<string, string> = TEST_SERVICE_ENV): Runtime {
+  return TEST_RUNTIME === 'containers' ? containersRuntime({ serviceEnv }) : localRuntime({ serviceEnv });
+}
+
+export async function startTestLab(serviceEnv: Record<string, string> = {}): Promise<StartedLab> {
+  return await testRuntime({ ...TEST_SERVICE_ENV, ...serviceEnv }).start({ log: () => undefined });
 }
 
 export interface TimedResponse {
