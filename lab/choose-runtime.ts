@@ -13,11 +13,17 @@ import type { LabLog, Runtime } from './runtime.ts';
  */
 export async function chooseRuntime(
   choice: RuntimeChoice,
-  options: { log: LabLog; local?: LocalRuntimeOptions; containers?: ContainersRuntimeOptions },
+  options: {
+    log: LabLog;
+    local?: LocalRuntimeOptions;
+    containers?: ContainersRuntimeOptions;
+    /** How `auto` asks for an engine (tests pass their own answer). */
+    probe?: typeof probeDocker;
+  },
 ): Promise<Runtime> {
   if (choice === 'local') return localRuntime(options.local);
   if (choice === 'containers') return containersRuntime(options.containers);
-  const docker = await probeDocker();
+  const docker = await (options.probe ?? probeDocker)();
   if (docker.available) {
     options.log(`--runtime auto: a Docker engine answers (${docker.version}); using the containers runtime`);
     return containersRuntime(options.containers);

@@ -13,7 +13,7 @@ import { LabError } from '../errors.ts';
 import { waitForHealthy } from '../health.ts';
 import { findFreePort } from '../net.ts';
 import { postgresUrl, recreateDatabases, type PostgresConnection } from '../postgres-admin.ts';
-import { describeQuota, quotaFor, type QuotaOverrides } from '../quotas.ts';
+import { DEFAULT_QUOTAS, describeQuota, quotaFor, type QuotaOverrides } from '../quotas.ts';
 import type { DeploymentName, RouteName } from '../results.ts';
 import {
   stopOnce,
@@ -161,7 +161,9 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
         nodeImage: describeImage(images.node),
         servicesImage: describeImage(images.services),
         dns: `lab DNS server on udp ${dnsServer.address} (the network's gateway)`,
-        quotas: 'per service, see each deployment',
+        quotas: `defaults ${Object.entries(DEFAULT_QUOTAS)
+          .map(([service, quota]) => `${service} ${describeQuota(quota)}`)
+          .join('; ')}; each deployment's own are under Services per phase`,
       },
       startDeployment: async (deployment, deploymentOptions) => {
         await recreateDatabases(
