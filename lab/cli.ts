@@ -50,6 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const scenarios = [];
   for (const name of names) scenarios.push(await loadScenario(scenariosDir, name));
   const controller = new AbortController();
+  runInProgress = controller;
   abortOnSignals(controller);
   const runtime = await chooseRuntime(options.runtime, { log });
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
@@ -82,11 +83,19 @@ async function main(argv: readonly string[]): Promise<number> {
   return verdicts.every((verdict) => verdict.held) ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
 }
 
-// `npm run scenario -- --list | head` closes our stdout early; that is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/** Set once a run starts: what a closed output pipe must abort, so the teardown still runs. */
+let runInProgress: AbortController | undefined;
+
+// `npm run scenario -- --list | head` closes our output early; that is not an error worth a stack trace.
+// During a run (`... partition | head`) it must not kill the process either: that would leave PostgreSQL,
+// Toxiproxy and the services (or containers) running. The run is aborted as by Ctrl-C and tears down.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (!runInProgress) process.exit(process.exitCode ?? 0);
+    if (!runInProgress.signal.aborted) runInProgress.abort();
+  });
+}
 
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -56,46 +56,66 @@ describe(`teardown (${TEST_RUNTIME} runtime)`, () => {
   });
 
   it('tears everything down when a scenario run gets SIGINT', async () => {
-    const portsBefore = listeningPorts();
-    const tempDirsBefore = labTempDirs();
-    const cli = spawn(
-      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
-      [
-        'lab/cli.ts',
-        'partition',
-        '--runtime',
-        TEST_RUNTIME,
-        '--reports-dir',
-        path.join(PROJECT_ROOT, 'reports', '.test-interrupted'),
-      ],
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRYPT_N: '1024' } },
-    );
-    let output = '';
-    const sawLoad = new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('[monolith] t=0s baseline')) resolve();
-      };
-      cli.stdout.on('data', onData);
-      cli.stderr.on('data', onData);
-    });
-    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-    await Promise.race([sawLoad, exited]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const children = descendantsOf(cli.pid ?? -1);
-    if (inContainers) expect(labContainers().join('\n')).toContain('monolith');
-    else expect(children.map((child) => child.command).join('\n')).toContain('services/monolith.ts');
-    const newPorts = [...listeningPorts()].filter((port) => !portsBefore.has(port));
+    const run = await startPartitionRun();
+    run.cli.kill('SIGINT');
+    expect(await run.exited, run.output()).toBe(130);
+    run.expectNothingLeft();
+  });
 
-    cli.kill('SIGINT');
-    const code = await exited;
-    expect(code, output).toBe(130);
-    expect(children.filter((child) => isAlive(child.pid))).toEqual([]);
-    expect(newPorts.filter((port) => listeningPorts().has(port))).toEqual([]);
-    expect(labTempDirs()).toEqual(tempDirsBefore);
-    if (inContainers) {
-      expect(labContainers()).toEqual([]);
-      expect(labNetworks()).toEqual([]);
-    }
+  it('tears everything down when whoever reads its output goes away (`... | head`)', async () => {
+    const run = await startPartitionRun();
+    // The reader closes the pipes: the next log line fails with EPIPE.
+    run.cli.stdout.destroy();
+    run.cli.stderr.destroy();
+    expect(await run.exited).toBe(130);
+    run.expectNothingLeft();
   });
 });
+
+/** Starts `npm run scenario -- partition` on the test runtime and waits until its load is running. */
+async function startPartitionRun() {
+  const portsBefore = listeningPorts();
+  const tempDirsBefore = labTempDirs();
+  const cli = spawn(
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
+    [
+      'lab/cli.ts',
+      'partition',
+      '--runtime',
+      TEST_RUNTIME,
+      '--reports-dir',
+      path.join(PROJECT_ROOT, 'reports', '.test-interrupted'),
+    ],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRYPT_N: '1024' } },
+  );
+  let output = '';
+  const sawLoad = new Promise<void>((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('[monolith] t=0s baseline')) resolve();
+    };
+    cli.stdout.on('data', onData);
+    cli.stderr.on('data', onData);
+  });
+  const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+  await Promise.race([sawLoad, exited]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const children = descendantsOf(cli.pid ?? -1);
+  if (inContainers) expect(labContainers().join('\n')).toContain('monolith');
+  else expect(children.map((child) => child.command).join('\n')).toContain('services/monolith.ts');
+  const newPorts = [...listeningPorts()].filter((port) => !portsBefore.has(port));
+  return {
+    cli,
+    exited,
+    output: () => output,
+    expectNothingLeft: (): void => {
+      expect(children.filter((child) => isAlive(child.pid))).toEqual([]);
+      expect(newPorts.filter((port) => listeningPorts().has(port))).toEqual([]);
+      expect(labTempDirs()).toEqual(tempDirsBefore);
+      if (inContainers) {
+        expect(labContainers()).toEqual([]);
+        expect(labNetworks()).toEqual([]);
+      }
+    },
+  };
+}
