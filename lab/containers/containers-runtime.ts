@@ -119,7 +119,7 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
     const gateway = await networkGateway(client, network);
     // The lab's DNS server listens on the network's gateway: the host's address as containers see it.
     const dnsServer = teardown.use(await startDnsServer(gateway));
-    const [toxiproxy, postgres] = await Promise.all([
+    const [toxiproxy, postgres] = await allStarted([
       startToxiproxy(images, network, identity, startTimeoutMs).then((started) => {
         teardown.defer(() => started.stop().then(() => undefined));
         return started;
@@ -189,6 +189,17 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
     await teardown.disposeAsync();
     throw error;
   }
+}
+
+/**
+ * Like Promise.all, but waits for every start to finish before it throws: each start registers its own
+ * teardown when it succeeds, and a container still starting when another one failed must not miss it.
+ */
+async function allStarted<T extends unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
 }
 
 function mergeQuotas(base: QuotaOverrides = {}, extra: QuotaOverrides = {}): QuotaOverrides {
@@ -378,7 +389,7 @@ async function startContainersDeployment(context: DeploymentContext): Promise<St
       // signup-service finds payment-service through the lab's DNS server, which sends it to the
       // payment-api link on the Toxiproxy container.
       infrastructure.dnsServer.setRecord('payment-service', { address: infrastructure.toxiproxyAddress });
-      await Promise.all([
+      await allStarted([
         start('payment-service', { DATABASE_URL: databaseUrl('payment-db', 'payment') }),
         start('signup-service', {
           DATABASE_URL: databaseUrl('signup-db', 'signup'),

@@ -7,12 +7,13 @@ import { spawnSync } from 'node:child_process';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFault } from '../../lab/apply-fault.ts';
+import { containersRuntime } from '../../lab/containers/containers-runtime.ts';
 import { connectDocker } from '../../lab/containers/docker.ts';
 import { resolveLabImages } from '../../lab/containers/images.ts';
 import { LAB_LABEL, OWNER_PID_LABEL, reapLeftovers } from '../../lab/containers/labels.ts';
 import { crash } from '../../lab/faults.ts';
 import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
-import { labContainers } from '../integration/support/docker-footprint.ts';
+import { labContainers, labNetworks } from '../integration/support/docker-footprint.ts';
 import { checkoutBody, payBody, post, startTestLab } from '../integration/support/lab.ts';
 
 let client: ContainerRuntimeClient;
@@ -88,6 +89,19 @@ describe('containers runtime', () => {
     expect(lines.filter((line) => line.startsWith('building'))).toEqual([]);
     expect(images.services.name).toMatch(/^splitlab\/services:[0-9a-f]{16}$/);
     for (const image of Object.values(images)) expect(image.sizeBytes).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('a start that fails', () => {
+  it('names what did not start and removes every container and network it created', async () => {
+    const containersBefore = labContainers();
+    const networksBefore = labNetworks();
+    // 50 ms is too short for PostgreSQL's health check: the start fails halfway.
+    await expect(containersRuntime({ startTimeoutMs: 50 }).start({ log: () => undefined })).rejects.toThrow(
+      /container did not start/,
+    );
+    expect(labContainers()).toEqual(containersBefore);
+    expect(labNetworks()).toEqual(networksBefore);
   });
 });
 
