@@ -253,34 +253,34 @@ async function buildByContentHash(
   fill: (context: ImageContext) => Promise<void>,
   options: { log: LabLog; buildArgs?: Record<string, string>; hashExtra?: string },
 ): Promise<string> {
+  const context = new ImageContext();
+  await fill(context);
+  const hash = await context.contentHash(JSON.stringify(options.buildArgs ?? {}) + (options.hashExtra ?? ''));
+  const tag = `${LOCAL_REPOSITORY}/${name}:${hash}`;
+  if (await imageExists(client, tag)) return tag;
+  options.log(`building image ${tag} (offline, from files on this machine) ...`);
+  const started = performance.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), `splitlab-image-${name}-`));
   try {
-    const context = new ImageContext(dir);
-    await fill(context);
-    const hash = await context.contentHash(
-      JSON.stringify(options.buildArgs ?? {}) + (options.hashExtra ?? ''),
-    );
-    const tag = `${LOCAL_REPOSITORY}/${name}:${hash}`;
-    if (await imageExists(client, tag)) return tag;
-    options.log(`building image ${tag} (offline, from files on this machine) ...`);
-    const started = performance.now();
-    // The context is packed with the process umask; 0 keeps modes such as /tmp's 1777.
+    // Written with the usual umask (parent directories 0755), packed with umask 0 so that explicit
+    // modes such as /tmp's 1777 survive.
+    await context.materialize(dir);
     const umask = process.umask(0);
     try {
       await GenericContainer.fromDockerfile(dir)
         .withBuildArgs(options.buildArgs ?? {})
         .build(tag, { deleteOnExit: false });
-    } catch (error) {
-      throw new LabError('IMAGE_BUILD', `could not build ${tag}: ${String(error)}`, { cause: error });
     } finally {
       process.umask(umask);
     }
-    options.log(`built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    await removeOtherTags(client, `${LOCAL_REPOSITORY}/${name}`, tag);
-    return tag;
+  } catch (error) {
+    throw new LabError('IMAGE_BUILD', `could not build ${tag}: ${String(error)}`, { cause: error });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  options.log(`built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await removeOtherTags(client, `${LOCAL_REPOSITORY}/${name}`, tag);
+  return tag;
 }
 
 async function removeOtherTags(
