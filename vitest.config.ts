@@ -1,5 +1,5 @@
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
-import { probeDocker } from './lab/containers/docker.ts';
+import { probeDocker } from './lab/runtime/containers/docker.ts';
 
 // Three projects. `unit` tests pure logic in milliseconds. `integration` starts real PostgreSQL,
 // Toxiproxy and services on the local runtime, one file at a time to keep the 2-core machine honest.

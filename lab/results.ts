@@ -8,15 +8,8 @@
 
 export const RESULTS_SCHEMA_VERSION = 1;
 
-/** The two topologies of DESIGN.md. */
-export type DeploymentName = 'monolith' | 'split';
+import type { DeploymentName, RouteName, VariantName } from './vocabulary/topology.ts';
 
-/**
- * What a report column is about: a deployment, possibly with settings, e.g. `monolith`, `split`,
- * `split/retry`. Scenarios without variants use the plain deployment names.
- */
-export type VariantName = string;
-export type RouteName = 'signup' | 'pay' | 'checkout';
 
 /** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
 export interface LatencySummary {

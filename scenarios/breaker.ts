@@ -3,9 +3,9 @@
  * A circuit breaker stops calling a dependency that keeps failing: checkouts fail in milliseconds
  * instead of waiting for a deadline. The price: after a heal, it takes the breaker a while to try again.
  */
-import { partition } from '../lab/faults.ts';
+import { partition } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../lab/variants.ts';
+import { monolith, split } from '../lab/vocabulary/variants.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 
 export default defineScenario({

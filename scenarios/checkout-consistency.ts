@@ -4,9 +4,9 @@
  * payment answers too late (the charge happened, the caller gave up), then payment cannot be reached
  * at all (the charge did not happen). Four columns: the monolith, and split with each strategy.
  */
-import { latency, outage } from '../lab/faults.ts';
+import { latency, outage } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../lab/variants.ts';
+import { monolith, split } from '../lab/vocabulary/variants.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 
 export default defineScenario({

@@ -2,7 +2,7 @@
  * The crash scenario: a process dies without a goodbye (SIGKILL). In the monolith that process is the
  * whole application; in split it is one service, and the other keeps working.
  */
-import { crash } from '../lab/faults.ts';
+import { crash } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 

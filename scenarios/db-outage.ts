@@ -2,7 +2,7 @@
  * The database outage scenario: the database that holds payments becomes unreachable. The monolith has
  * one database for everything; split has one per service.
  */
-import { dbOutage } from '../lab/faults.ts';
+import { dbOutage } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 

@@ -3,7 +3,7 @@
  * their TTL (5 s) and reuses open connections (50 requests each), so the failure does not show at
  * once: it surfaces when a new connection needs a lookup and the cached answer has expired.
  */
-import { dnsFailure } from '../lab/faults.ts';
+import { dnsFailure } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 

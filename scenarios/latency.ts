@@ -2,7 +2,7 @@
  * The latency scenario: payment-service is suddenly far away. Nothing fails; everything that crosses
  * the link gets slower, and only what crosses it.
  */
-import { latency } from '../lab/faults.ts';
+import { latency } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 

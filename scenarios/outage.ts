@@ -2,7 +2,7 @@
  * The outage scenario: the link to payment-service is down and says so. Compare with `partition`,
  * where the link says nothing: a refused connection is bad news that arrives fast.
  */
-import { outage } from '../lab/faults.ts';
+import { outage } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 import { STEADY_LOAD } from './_steady-load.ts';
 

@@ -3,9 +3,9 @@
  * but no connection is closed. Nothing answers "no"; requests simply never come back. This is the
  * failure that `context deadline exceeded` is about.
  */
-import { partition } from '../lab/faults.ts';
+import { partition } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../lab/variants.ts';
+import { monolith, split } from '../lab/vocabulary/variants.ts';
 
 export default defineScenario({
   name: 'partition',

@@ -3,9 +3,9 @@
  * per-attempt timeout shorter than the new latency turns "slow" into "failed", and sends payment-service
  * several times the load at the very moment it is struggling.
  */
-import { latency } from '../lab/faults.ts';
+import { latency } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../lab/variants.ts';
+import { monolith, split } from '../lab/vocabulary/variants.ts';
 
 export default defineScenario({
   name: 'retry-storm',

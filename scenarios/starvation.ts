@@ -2,7 +2,7 @@
  * The starvation scenario: a burst of signups, whose password hashing is deliberately CPU-heavy. In the
  * monolith, pay shares the process and its CPUs with signup; in split, payment-service has its own.
  */
-import { flood } from '../lab/faults.ts';
+import { flood } from '../lab/vocabulary/faults.ts';
 import { defineScenario } from '../lab/scenario/define-scenario.ts';
 
 export default defineScenario({

@@ -1,4 +1,5 @@
-import type { OutcomeCounts, PhaseSummary, PhaseWindow, RouteName, SecondSample } from '../results.ts';
+import type { OutcomeCounts, PhaseSummary, PhaseWindow, SecondSample } from '../results.ts';
+import type { RouteName } from '../vocabulary/topology.ts';
 import type { RequestOutcome } from './outcome.ts';
 import { summarizeLatency } from './percentiles.ts';
 

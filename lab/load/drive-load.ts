@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { RouteName } from '../results.ts';
+import type { RouteName } from '../vocabulary/topology.ts';
 import { causeOfClientError, causeOfResponse, type RequestOutcome } from './outcome.ts';
 import { prepareRequest } from './request-bodies.ts';
 

@@ -1,4 +1,4 @@
-import type { RouteName } from '../results.ts';
+import type { RouteName } from '../vocabulary/topology.ts';
 
 /** What happened to one request the load generator sent. */
 export interface RequestOutcome {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RouteName } from '../results.ts';
+import type { RouteName } from '../vocabulary/topology.ts';
 
 export interface PreparedRequest {
   body: string;

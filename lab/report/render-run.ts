@@ -646,8 +646,8 @@ function renderFooter(results: RunResults): SafeHtml {
         as <code>&lt;script id="${RESULTS_SCRIPT_ID}"&gt;</code>.
       </p>
       <p>
-        Re-render this page from it with <code>node lab/report/rerender.ts reports/${results.runId}</code> (or
-        the path of this folder), which also refreshes the runs index in the parent folder. Charts by Apache
+        Re-render this page from it with <code>npm run rerender -- reports/${results.runId}</code> (or the
+        path of this folder), which also refreshes the runs index in the parent folder. Charts by Apache
         ECharts, inlined; the page makes no network requests.
       </p>
     </footer>

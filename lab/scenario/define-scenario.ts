@@ -6,11 +6,10 @@ import {
   SERVICES,
   isLinkFault,
   type Fault,
-} from '../faults.ts';
-import type { RouteName, VariantName } from '../results.ts';
-import type { QuotaOverrides } from '../quotas.ts';
-import { POLICIES, monolith, split, type VariantDefinition } from '../variants.ts';
-import { DEPLOYMENTS, ROUTES, isLinkName } from '../topology.ts';
+} from '../vocabulary/faults.ts';
+import type { QuotaOverrides } from '../vocabulary/quotas.ts';
+import { POLICIES, monolith, split, type VariantDefinition } from '../vocabulary/variants.ts';
+import { type RouteName, type VariantName, DEPLOYMENTS, ROUTES, isLinkName } from '../vocabulary/topology.ts';
 
 /**
  * What a claim measures, over the requests of one route and deployment that were due in one phase.
@@ -89,7 +88,7 @@ export interface ScenarioDefinition {
   variants?: VariantDefinition[];
   /**
    * CPU and memory per service container on the containers runtime, over the defaults of
-   * lab/quotas.ts, e.g. `{ 'payment-service': { cpu: 0.5 } }`. The local runtime records but cannot
+   * lab/vocabulary/quotas.ts, e.g. `{ 'payment-service': { cpu: 0.5 } }`. The local runtime records but cannot
    * enforce them.
    */
   quotas?: QuotaOverrides;

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { auditDatabases } from '../audit.ts';
+import { auditDatabases } from '../measure/audit.ts';
 import { LabError } from '../errors.ts';
-import { describeFault, faultTarget, resolveFault } from '../faults.ts';
+import { describeFault, faultTarget, resolveFault } from '../vocabulary/faults.ts';
 import { perPhase, perSecond, outcomesOf, recoverySeconds } from '../load/aggregate.ts';
 import { driveLoad } from '../load/drive-load.ts';
-import { scrapeMetrics } from '../metrics-scraper.ts';
-import { summarizeServicePhases } from '../service-phases.ts';
-import { waitUntilSettled } from '../settle.ts';
+import { scrapeMetrics } from '../measure/metrics-scraper.ts';
+import { summarizeServicePhases } from '../measure/service-phases.ts';
+import { waitUntilSettled } from '../measure/settle.ts';
 import {
   RESULTS_SCHEMA_VERSION,
   type DeploymentResult,
@@ -14,11 +14,11 @@ import {
   type PhaseWindow,
   type RunResults,
 } from '../results.ts';
-import type { LabLog, Runtime, StartedLab } from '../runtime.ts';
+import type { LabLog, Runtime, StartedLab } from '../runtime/runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { ROUTES, ROUTE_TARGETS } from '../topology.ts';
+import { ROUTES, ROUTE_TARGETS } from '../vocabulary/topology.ts';
 import type { Scenario } from './define-scenario.ts';
-import type { VariantDefinition } from '../variants.ts';
+import type { VariantDefinition } from '../vocabulary/variants.ts';
 import { evaluateClaims } from './evaluate-claims.ts';
 
 export interface RunScenarioOptions {

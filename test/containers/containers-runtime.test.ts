@@ -6,13 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFault } from '../../lab/apply-fault.ts';
-import { containersRuntime } from '../../lab/containers/containers-runtime.ts';
-import { connectDocker } from '../../lab/containers/docker.ts';
-import { resolveLabImages } from '../../lab/containers/images.ts';
-import { LAB_LABEL, OWNER_PID_LABEL, reapLeftovers } from '../../lab/containers/labels.ts';
-import { crash } from '../../lab/faults.ts';
-import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
+import { applyFault } from '../../lab/runtime/apply-fault.ts';
+import { containersRuntime } from '../../lab/runtime/containers/containers-runtime.ts';
+import { connectDocker } from '../../lab/runtime/containers/docker.ts';
+import { resolveLabImages } from '../../lab/runtime/containers/lab-images.ts';
+import { LAB_LABEL, OWNER_PID_LABEL, reapLeftovers } from '../../lab/runtime/containers/labels.ts';
+import { crash } from '../../lab/vocabulary/faults.ts';
+import type { StartedDeployment, StartedLab } from '../../lab/runtime/runtime.ts';
 import { labContainers, labNetworks } from '../integration/support/docker-footprint.ts';
 import { checkoutBody, payBody, post, startTestLab } from '../integration/support/lab.ts';
 

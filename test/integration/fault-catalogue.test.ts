@@ -3,10 +3,10 @@
  * when the cached answer expires, crashes and restarts, and database outages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFault } from '../../lab/apply-fault.ts';
-import { DEFAULT_DNS_TTL_SECONDS } from '../../lab/dns-server.ts';
-import { crash, dbOutage, dnsFailure } from '../../lab/faults.ts';
-import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
+import { applyFault } from '../../lab/runtime/apply-fault.ts';
+import { DEFAULT_DNS_TTL_SECONDS } from '../../lab/runtime/dns-server.ts';
+import { crash, dbOutage, dnsFailure } from '../../lab/vocabulary/faults.ts';
+import type { StartedDeployment, StartedLab } from '../../lab/runtime/runtime.ts';
 import { checkoutBody, payBody, post, startTestLab, type TimedResponse } from './support/lab.ts';
 
 let lab: StartedLab;

@@ -3,9 +3,9 @@
  * real services over real HTTP. Tolerances are stated next to each assertion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFault } from '../../lab/apply-fault.ts';
-import { latency, outage, partition } from '../../lab/faults.ts';
-import type { StartedDeployment, StartedLab } from '../../lab/runtime.ts';
+import { applyFault } from '../../lab/runtime/apply-fault.ts';
+import { latency, outage, partition } from '../../lab/vocabulary/faults.ts';
+import type { StartedDeployment, StartedLab } from '../../lab/runtime/runtime.ts';
 import { checkoutBody, median, payBody, post, startTestLab, TEST_RUNTIME } from './support/lab.ts';
 
 let lab: StartedLab;

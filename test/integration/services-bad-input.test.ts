@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../lab/local/postgres.ts';
-import { isPortListening } from '../../lab/net.ts';
+import { startEmbeddedPostgres } from '../../lab/runtime/local/embedded-postgres.ts';
+import { isPortListening } from '../../lab/runtime/ports.ts';
 import { startMonolith } from '../../services/monolith.ts';
 import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService } from '../../services/signup-service.ts';

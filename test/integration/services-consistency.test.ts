@@ -2,8 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedPostgres } from '../../lab/local/postgres.ts';
-import { findFreePort, isPortListening } from '../../lab/net.ts';
+import type { StartedPostgres } from '../../lab/runtime/local/embedded-postgres.ts';
+import { findFreePort, isPortListening } from '../../lab/runtime/ports.ts';
 import { startPaymentService } from '../../services/payment-service.ts';
 import { startSignupService, type SignupServiceConfig } from '../../services/signup-service.ts';
 import {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
-import { isPortListening } from '../../lab/net.ts';
+import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/runtime/local/embedded-postgres.ts';
+import { isPortListening } from '../../lab/runtime/ports.ts';
 
 // The lab starts services as `node services/<name>.ts` and waits for one JSON line on stdout. These tests
 // hold the entry points to that contract: the line, a clean exit 0 on SIGTERM, exit 1 on bad config.

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/local/postgres.ts';
-import { isPortListening } from '../../lab/net.ts';
+import { startEmbeddedPostgres, type StartedPostgres } from '../../lab/runtime/local/embedded-postgres.ts';
+import { isPortListening } from '../../lab/runtime/ports.ts';
 import { startMonolith } from '../../services/monolith.ts';
 import { verifyPassword } from '../../services/signup/password-hash.ts';
 import { auditPool, count as countIn, postJson, type JsonAnswer } from './support/services.ts';

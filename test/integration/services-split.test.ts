@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { createServer as createDnsServer, Packet } from 'dns2';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartedPostgres } from '../../lab/local/postgres.ts';
-import { findFreePort, isPortListening } from '../../lab/net.ts';
+import type { StartedPostgres } from '../../lab/runtime/local/embedded-postgres.ts';
+import { findFreePort, isPortListening } from '../../lab/runtime/ports.ts';
 import { createDnsLookup } from '../../services/payment/dns-lookup.ts';
 import { startSignupService, type SignupServiceConfig } from '../../services/signup-service.ts';
 import {

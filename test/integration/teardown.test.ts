@@ -79,7 +79,7 @@ async function startPartitionRun() {
   const cli = spawn(
     path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
     [
-      'lab/cli.ts',
+      'lab/cli/scenario.ts',
       'partition',
       '--runtime',
       TEST_RUNTIME,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRuntime } from '../../lab/choose-runtime.ts';
+import { chooseRuntime } from '../../lab/runtime/choose-runtime.ts';
 
 describe('chooseRuntime', () => {
   it('auto takes containers when an engine answers, and says so', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../lab/cli-args.ts';
+import { parseCliArgs } from '../../lab/cli/scenario-args.ts';
 
 describe('parseCliArgs', () => {
   it('reads a scenario name and options', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { imageSourceFromEnv, runtimePackageDirs } from '../../lab/containers/images.ts';
-import { ownerPidOfNetwork } from '../../lab/containers/labels.ts';
-import { parseLdd } from '../../lab/containers/shared-libraries.ts';
+import { imageSourceFromEnv, runtimePackageDirs } from '../../lab/runtime/containers/lab-images.ts';
+import { ownerPidOfNetwork } from '../../lab/runtime/containers/labels.ts';
+import { parseLdd } from '../../lab/runtime/containers/shared-libraries.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';
-import { describeQuota, quotaFor } from '../../lab/quotas.ts';
+import { describeQuota, quotaFor } from '../../lab/vocabulary/quotas.ts';
 
 describe('parseLdd', () => {
   it('lists resolved libraries and the loader, not the vdso', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crash, dbOutage, dnsFailure, flood, partition } from '../../lab/faults.ts';
+import { crash, dbOutage, dnsFailure, flood, partition } from '../../lab/vocabulary/faults.ts';
 import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
 import { evaluateClaims } from '../../lab/scenario/evaluate-claims.ts';
 import type { DeploymentResult } from '../../lab/results.ts';

@@ -13,7 +13,7 @@ import {
   planToxiproxy,
   resolveFault,
   slicer,
-} from '../../lab/faults.ts';
+} from '../../lab/vocabulary/faults.ts';
 
 describe('fault vocabulary', () => {
   it('turns a partition into timeout-0 toxics on both streams', () => {

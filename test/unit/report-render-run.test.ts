@@ -120,7 +120,7 @@ describe('renderRunReport', () => {
     expectText(page, '<td class="num bad">412</td>');
     expectText(page, escapeHtml(results.scenario.whatToLookAt[0] ?? ''));
     expectText(page, 'results schema version');
-    expectText(page, `node lab/report/rerender.ts reports/${results.runId}`);
+    expectText(page, `npm run rerender -- reports/${results.runId}`);
   });
 
   it('embeds the results, which parse back to the same object', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSample } from '../../lab/results.ts';
-import { summarizeServicePhases } from '../../lab/service-phases.ts';
+import { summarizeServicePhases } from '../../lab/measure/service-phases.ts';
 
 const sample = (t: number, values: Partial<ServiceSample>): ServiceSample => ({
   t,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../../lab/variants.ts';
+import { monolith, split } from '../../lab/vocabulary/variants.ts';
 
 const base = {
   name: 'variants',

@@ -1,6 +1,6 @@
-import { containersRuntime } from '../../../lab/containers/containers-runtime.ts';
-import { localRuntime } from '../../../lab/local/local-runtime.ts';
-import type { Runtime, StartedLab } from '../../../lab/runtime.ts';
+import { containersRuntime } from '../../../lab/runtime/containers/containers-runtime.ts';
+import { localRuntime } from '../../../lab/runtime/local/local-runtime.ts';
+import type { Runtime, StartedLab } from '../../../lab/runtime/runtime.ts';
 
 /** Services hash passwords at a tiny scrypt cost in tests: the tests measure the network, not the KDF. */
 export const TEST_SERVICE_ENV = { SCRYPT_N: '1024' };

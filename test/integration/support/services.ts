@@ -2,7 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { startEmbeddedPostgres, type StartedPostgres } from '../../../lab/local/postgres.ts';
+import { startEmbeddedPostgres, type StartedPostgres } from '../../../lab/runtime/local/embedded-postgres.ts';
 import type { MetricsSnapshot } from '../../../services/metrics/service-metrics.ts';
 import { startPaymentService } from '../../../services/payment-service.ts';
 

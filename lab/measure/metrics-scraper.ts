@@ -1,0 +1,78 @@
+import type { ServiceResult } from '../results.ts';
+import type { ServiceEndpoint } from '../runtime/runtime.ts';
+
+interface ServiceMetrics {
+  eventLoopDelayMs?: { p99?: number | null };
+  requestsInFlight?: number;
+  outboundInFlight?: number;
+  circuitState?: string | null;
+  counters?: {
+    requests?: number;
+    outboundCalls?: number;
+    outboundAttempts?: number;
+    bulkheadRejections?: number;
+  };
+}
+
+export interface MetricsScraper {
+  /** Stops scraping and returns one series per service. */
+  stop(): Promise<ServiceResult[]>;
+}
+
+/**
+ * Reads every service's JSON /metrics once a second, directly (not through Toxiproxy), so the
+ * observation never suffers the fault it observes. A missed scrape (crashed service) is a gap.
+ */
+export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs: number): MetricsScraper {
+  const results: ServiceResult[] = services.map((service) => ({ service: service.name, samples: [] }));
+  let running = true;
+  const scrapeOnce = async (): Promise<void> => {
+    const t = Math.round((performance.now() - startedAtMs) / 100) / 10;
+    await Promise.all(
+      services.map(async (service, index) => {
+        let metrics: ServiceMetrics | undefined;
+        try {
+          const response = await fetch(service.metricsUrl, { signal: AbortSignal.timeout(900) });
+          metrics = (await response.json()) as ServiceMetrics;
+        } catch {
+          metrics = undefined;
+        }
+        results[index]?.samples.push({
+          t,
+          eventLoopDelayP99Ms: metrics?.eventLoopDelayMs?.p99 ?? null,
+          requestsInFlight: metrics?.requestsInFlight ?? null,
+          outboundInFlight: metrics?.outboundInFlight ?? null,
+          requestsTotal: metrics?.counters?.requests ?? null,
+          outboundCallsTotal: metrics?.counters?.outboundCalls ?? null,
+          outboundAttemptsTotal: metrics?.counters?.outboundAttempts ?? null,
+          bulkheadRejectionsTotal: metrics?.counters?.bulkheadRejections ?? null,
+          circuitState: metrics?.circuitState ?? null,
+        });
+      }),
+    );
+  };
+  let wakeUp = (): void => undefined;
+  const loop = (async () => {
+    while (running) {
+      const next = performance.now() + 1000;
+      await scrapeOnce();
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, next - performance.now()));
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return {
+    // Safe to call twice: the second call returns the same series.
+    stop: async () => {
+      running = false;
+      wakeUp();
+      await loop;
+      return results;
+    },
+  };
+}

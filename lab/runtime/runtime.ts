@@ -1,0 +1,78 @@
+import type { FaultAction } from '../vocabulary/faults.ts';
+import type { QuotaOverrides } from '../vocabulary/quotas.ts';
+import type { DeploymentName, RouteName } from '../vocabulary/topology.ts';
+
+export type RuntimeAction = Exclude<FaultAction, { type: 'flood' }>;
+
+/** Undoes one applied fault. Safe to call twice. */
+export type Undo = () => Promise<void>;
+
+export interface LabLog {
+  (line: string): void;
+}
+
+/**
+ * A backend that can run the topology: `local` (child processes) or `containers` (Docker).
+ * The choice is made in one place (`chooseRuntime`); everything else talks to these interfaces.
+ */
+export interface Runtime {
+  readonly name: string;
+  /** Starts what both deployments share: PostgreSQL, Toxiproxy, the DNS server. */
+  start(options: { log: LabLog }): Promise<StartedLab>;
+}
+
+export interface StartedLab extends AsyncDisposable {
+  readonly runtime: string;
+  /** What the report records about this runtime: versions, binaries, ports. */
+  readonly details: Record<string, string>;
+  /** Starts one deployment's services and links; only one runs at a time so they never compete for CPU. */
+  startDeployment(deployment: DeploymentName, options?: DeploymentOptions): Promise<StartedDeployment>;
+  /** Stops everything, including any deployment still running. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface DeploymentOptions {
+  /** Extra environment for every service of the deployment: a variant's settings. */
+  settings?: Record<string, string>;
+  /** CPU and memory per service container, over the defaults (containers runtime only). */
+  quotas?: QuotaOverrides;
+}
+
+export interface ServiceEndpoint {
+  name: string;
+  /** Direct (not proxied) URL of the service's own JSON /metrics, so scraping never suffers the faults. */
+  metricsUrl: string;
+}
+
+export interface StartedDeployment extends AsyncDisposable {
+  readonly deployment: DeploymentName;
+  /** URL of the route through its edge proxy, e.g. `http://127.0.0.1:40123/checkout`. */
+  routeUrl(route: RouteName): string;
+  readonly services: readonly ServiceEndpoint[];
+  /** Direct connection strings for the audit: where users and payments are stored. */
+  readonly databases: { users: string; payments: string };
+  /** What each service may use, as the report shows it: `1 CPU, 512 MiB` or `CPU 1 (taskset)`. */
+  readonly resources: Record<string, string>;
+  /**
+   * Applies one resolved fault action (see `resolveFault`) and returns its undo: remove the toxic,
+   * answer DNS again, restart the crashed service. Floods are the load generator's business, not the
+   * runtime's.
+   */
+  apply(action: RuntimeAction): Promise<Undo>;
+  /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
+  dnsQueryCount(name: string): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Takes over a teardown stack and returns a stop that disposes it once, however often it is called
+ * (the lab may stop a deployment again on its way out).
+ */
+export function stopOnce(teardown: AsyncDisposableStack): () => Promise<void> {
+  const moved = teardown.move();
+  let stopped: Promise<void> | undefined;
+  return () => {
+    stopped ??= moved.disposeAsync();
+    return stopped;
+  };
+}

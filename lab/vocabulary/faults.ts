@@ -1,0 +1,293 @@
+import { type DeploymentName, type RouteName, LINKS, type LinkName } from './topology.ts';
+
+/**
+ * The fault vocabulary. Each factory returns plain data; a runtime backend turns it into Toxiproxy
+ * toxics, DNS answers or process actions, and the report shows the same names.
+ *
+ * @example
+ *   partition('payment-api')            // data dropped both ways, connections hang
+ *   latency('payment-api', { ms: 200 }) // +200 ms each way
+ *   dnsFailure('payment-service', 'nxdomain')
+ *   crash('signup-service')             // SIGKILL; restarted when the phase ends
+ */
+export type Direction = 'both' | 'upstream' | 'downstream';
+
+/** Faults that are toxics (or a disabled proxy) on one Toxiproxy link. */
+export type LinkFault =
+  | { kind: 'latency'; link: LinkName; ms: number; jitterMs: number; direction: Direction }
+  | { kind: 'partition'; link: LinkName; direction: Direction }
+  | { kind: 'outage'; link: LinkName }
+  | { kind: 'reset'; link: LinkName; afterMs: number }
+  | { kind: 'bandwidth'; link: LinkName; kilobytesPerSecond: number; direction: Direction }
+  | { kind: 'slowClose'; link: LinkName; delayMs: number }
+  | { kind: 'slicer'; link: LinkName; averageBytes: number; variationBytes: number; delayMicros: number }
+  | { kind: 'limitData'; link: LinkName; bytes: number };
+
+export type DnsFailureMode = 'nxdomain' | 'servfail' | 'timeout';
+
+/** Names the lab's DNS server answers for: only split resolves anything. */
+export const DNS_NAMES = ['payment-service'] as const;
+export type DnsName = (typeof DNS_NAMES)[number];
+
+export const SERVICES = ['monolith', 'signup-service', 'payment-service'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** A database fault names a deployment (all its databases) or a domain (the database holding its data). */
+export const DATABASE_TARGETS = ['monolith', 'split', 'signup', 'payment'] as const;
+export type DatabaseTarget = (typeof DATABASE_TARGETS)[number];
+
+export type Fault =
+  | LinkFault
+  | { kind: 'dnsFailure'; name: DnsName; mode: DnsFailureMode }
+  | { kind: 'crash'; service: ServiceName }
+  | { kind: 'dbOutage'; target: DatabaseTarget }
+  | { kind: 'dbLatency'; target: DatabaseTarget; ms: number; jitterMs: number }
+  | { kind: 'flood'; route: RouteName; ratePerSecond: number };
+
+export type FaultKind = Fault['kind'];
+
+export const LINK_FAULT_KINDS: readonly string[] = [
+  'latency',
+  'partition',
+  'outage',
+  'reset',
+  'bandwidth',
+  'slowClose',
+  'slicer',
+  'limitData',
+];
+
+export function isLinkFault(fault: Fault): fault is LinkFault {
+  return LINK_FAULT_KINDS.includes(fault.kind);
+}
+
+/** Adds `ms` (± `jitterMs`) to data crossing the link; with `direction: 'both'` a round trip pays it twice. */
+export function latency(
+  link: LinkName,
+  options: { ms: number; jitterMs?: number; direction?: Direction },
+): LinkFault {
+  return {
+    kind: 'latency',
+    link,
+    ms: options.ms,
+    jitterMs: options.jitterMs ?? 0,
+    direction: options.direction ?? 'downstream',
+  };
+}
+
+/** Drops all data on the link and keeps connections open: callers hang until their own deadline. */
+export function partition(link: LinkName, options: { direction?: Direction } = {}): LinkFault {
+  return { kind: 'partition', link, direction: options.direction ?? 'both' };
+}
+
+/** Takes the link down: new connections are refused and live ones are cut. */
+export function outage(link: LinkName): LinkFault {
+  return { kind: 'outage', link };
+}
+
+/** Resets connections (TCP RST) after `afterMs` of data. */
+export function reset(link: LinkName, options: { afterMs?: number } = {}): LinkFault {
+  return { kind: 'reset', link, afterMs: options.afterMs ?? 0 };
+}
+
+export function bandwidth(
+  link: LinkName,
+  options: { kilobytesPerSecond: number; direction?: Direction },
+): LinkFault {
+  return {
+    kind: 'bandwidth',
+    link,
+    kilobytesPerSecond: options.kilobytesPerSecond,
+    direction: options.direction ?? 'downstream',
+  };
+}
+
+export function slowClose(link: LinkName, options: { delayMs: number }): LinkFault {
+  return { kind: 'slowClose', link, delayMs: options.delayMs };
+}
+
+export function slicer(
+  link: LinkName,
+  options: { averageBytes: number; variationBytes?: number; delayMicros?: number },
+): LinkFault {
+  return {
+    kind: 'slicer',
+    link,
+    averageBytes: options.averageBytes,
+    variationBytes: options.variationBytes ?? 0,
+    delayMicros: options.delayMicros ?? 0,
+  };
+}
+
+export function limitData(link: LinkName, options: { bytes: number }): LinkFault {
+  return { kind: 'limitData', link, bytes: options.bytes };
+}
+
+/**
+ * The lab's DNS server stops answering `name` properly. Callers that cached the last good answer keep
+ * using it until its TTL runs out, and connections already open need no lookup at all.
+ */
+export function dnsFailure(name: DnsName, mode: DnsFailureMode): Fault {
+  return { kind: 'dnsFailure', name, mode };
+}
+
+/** Kills the service's process with SIGKILL (no goodbye); it is restarted when the phase ends. */
+export function crash(service: ServiceName): Fault {
+  return { kind: 'crash', service };
+}
+
+/** Takes the database link(s) of a deployment or of a domain down. */
+export function dbOutage(target: DatabaseTarget): Fault {
+  return { kind: 'dbOutage', target };
+}
+
+/** Adds latency to every answer from the database(s) of a deployment or a domain. */
+export function dbLatency(target: DatabaseTarget, options: { ms: number; jitterMs?: number }): Fault {
+  return { kind: 'dbLatency', target, ms: options.ms, jitterMs: options.jitterMs ?? 0 };
+}
+
+/** Extra load on one route for the phase, on top of the scenario's steady load. */
+export function flood(route: RouteName, options: { ratePerSecond: number }): Fault {
+  return { kind: 'flood', route, ratePerSecond: options.ratePerSecond };
+}
+
+/** What a fault is aimed at, for the report's timeline: a link, a DNS name, a process, a route. */
+export function faultTarget(fault: Fault): string {
+  if (isLinkFault(fault)) return fault.link;
+  switch (fault.kind) {
+    case 'dnsFailure':
+      return `${fault.name} (DNS)`;
+    case 'crash':
+      return fault.service;
+    case 'dbOutage':
+    case 'dbLatency':
+      return `${fault.target} database`;
+    case 'flood':
+      return `${fault.route} route`;
+  }
+}
+
+/** What a runtime (or the load generator, for floods) must do in one deployment. */
+export type FaultAction =
+  | { type: 'link'; fault: LinkFault }
+  | { type: 'dns'; name: DnsName; mode: DnsFailureMode }
+  | { type: 'crash'; service: ServiceName }
+  | { type: 'flood'; route: RouteName; ratePerSecond: number };
+
+const DATABASE_LINKS: Record<DeploymentName, Record<DatabaseTarget, LinkName[]>> = {
+  monolith: { monolith: ['monolith-db'], split: [], signup: ['monolith-db'], payment: ['monolith-db'] },
+  split: { monolith: [], split: ['signup-db', 'payment-db'], signup: ['signup-db'], payment: ['payment-db'] },
+};
+
+const SERVICES_OF: Record<DeploymentName, readonly ServiceName[]> = {
+  monolith: ['monolith'],
+  split: ['signup-service', 'payment-service'],
+};
+
+/**
+ * Resolves a fault for one deployment. Pure. An empty list means the fault does not touch that
+ * deployment (a `payment-api` partition in the monolith, which has no such link).
+ *
+ * @example
+ *   resolveFault(dbOutage('payment'), 'monolith') // [{ type: 'link', fault: outage('monolith-db') }]
+ */
+export function resolveFault(fault: Fault, deployment: DeploymentName): FaultAction[] {
+  if (isLinkFault(fault)) return LINKS[fault.link].deployment === deployment ? [{ type: 'link', fault }] : [];
+  switch (fault.kind) {
+    case 'dnsFailure':
+      // Only split resolves names; the monolith calls payment in-process.
+      return deployment === 'split' ? [{ type: 'dns', name: fault.name, mode: fault.mode }] : [];
+    case 'crash':
+      return SERVICES_OF[deployment].includes(fault.service)
+        ? [{ type: 'crash', service: fault.service }]
+        : [];
+    case 'dbOutage':
+      return DATABASE_LINKS[deployment][fault.target].map((link) => ({ type: 'link', fault: outage(link) }));
+    case 'dbLatency':
+      return DATABASE_LINKS[deployment][fault.target].map((link) => ({
+        type: 'link',
+        fault: latency(link, { ms: fault.ms, jitterMs: fault.jitterMs }),
+      }));
+    case 'flood':
+      return [{ type: 'flood', route: fault.route, ratePerSecond: fault.ratePerSecond }];
+  }
+}
+
+/** A one-line description for timelines and reports. */
+export function describeFault(fault: Fault): string {
+  switch (fault.kind) {
+    case 'dnsFailure':
+      return `DNS for ${fault.name} answers ${fault.mode === 'timeout' ? 'nothing (timeout)' : fault.mode.toUpperCase()}`;
+    case 'crash':
+      return `${fault.service} killed (SIGKILL); restarted when the phase ends`;
+    case 'dbOutage':
+      return `${fault.target} database link down`;
+    case 'dbLatency':
+      return `+${fault.ms} ms on every answer from the ${fault.target} database`;
+    case 'flood':
+      return `flood: +${fault.ratePerSecond} requests/s on ${fault.route}`;
+    case 'latency':
+      return `+${fault.ms} ms${fault.jitterMs ? ` ± ${fault.jitterMs} ms` : ''} (${fault.direction}) on ${fault.link}`;
+    case 'partition':
+      return `${fault.link} partitioned (${fault.direction}): data dropped, connections hang`;
+    case 'outage':
+      return `${fault.link} down: connections refused, live ones cut`;
+    case 'reset':
+      return `${fault.link} resets connections after ${fault.afterMs} ms`;
+    case 'bandwidth':
+      return `${fault.link} limited to ${fault.kilobytesPerSecond} KB/s (${fault.direction})`;
+    case 'slowClose':
+      return `${fault.link} delays closing sockets by ${fault.delayMs} ms`;
+    case 'slicer':
+      return `${fault.link} slices data into ~${fault.averageBytes}-byte pieces`;
+    case 'limitData':
+      return `${fault.link} closes connections after ${fault.bytes} bytes`;
+  }
+}
+
+/** What a Toxiproxy backend must do for a fault: disable the proxy, or add these toxics. */
+export type ToxiproxyPlan =
+  | { action: 'disable' }
+  | {
+      action: 'toxics';
+      toxics: { type: string; stream: 'upstream' | 'downstream'; attributes: Record<string, number> }[];
+    };
+
+function streamsOf(direction: Direction): ('upstream' | 'downstream')[] {
+  return direction === 'both' ? ['upstream', 'downstream'] : [direction];
+}
+
+/** Pure translation of a link fault into Toxiproxy operations (see FACTS.md for the toxics' semantics). */
+export function planToxiproxy(fault: LinkFault): ToxiproxyPlan {
+  const onStreams = (
+    direction: Direction,
+    type: string,
+    attributes: Record<string, number>,
+  ): ToxiproxyPlan => ({
+    action: 'toxics',
+    toxics: streamsOf(direction).map((stream) => ({ type, stream, attributes })),
+  });
+  switch (fault.kind) {
+    case 'outage':
+      return { action: 'disable' };
+    case 'latency':
+      return onStreams(fault.direction, 'latency', { latency: fault.ms, jitter: fault.jitterMs });
+    case 'partition':
+      // timeout 0: data is dropped and the connection is never closed until the toxic goes away.
+      return onStreams(fault.direction, 'timeout', { timeout: 0 });
+    case 'reset':
+      return onStreams('downstream', 'reset_peer', { timeout: fault.afterMs });
+    case 'bandwidth':
+      return onStreams(fault.direction, 'bandwidth', { rate: fault.kilobytesPerSecond });
+    case 'slowClose':
+      return onStreams('downstream', 'slow_close', { delay: fault.delayMs });
+    case 'slicer':
+      return onStreams('downstream', 'slicer', {
+        average_size: fault.averageBytes,
+        size_variation: fault.variationBytes,
+        delay: fault.delayMicros,
+      });
+    case 'limitData':
+      return onStreams('downstream', 'limit_data', { bytes: fault.bytes });
+  }
+}

@@ -1,0 +1,57 @@
+import { PAYMENT_POLICY_NAMES, type PaymentPolicyName } from '../../services/payment/payment-policy.ts';
+import type { DeploymentName, VariantName } from './topology.ts';
+
+/** How split's signup-service calls payment-service: the services own the list. */
+export type PolicyName = PaymentPolicyName;
+export const POLICIES: readonly PolicyName[] = PAYMENT_POLICY_NAMES;
+
+/**
+ * How split's checkout keeps user and payment consistent: `none` (create the user, then charge),
+ * `saga` (compensate when the charge definitely failed, reconcile when its outcome is unknown),
+ * `outbox` (user and charge request in one transaction; a relay delivers the charge).
+ */
+export type ConsistencyName = 'none' | 'saga' | 'outbox';
+
+/**
+ * One column of a report: a deployment, and the settings its services run with.
+ * Scenarios without `variants` run `monolith()` and `split()`.
+ */
+export interface VariantDefinition {
+  name: VariantName;
+  deployment: DeploymentName;
+  /** Environment for the variant's services, e.g. `{ PAYMENT_POLICY: 'retry' }`. */
+  settings: Record<string, string>;
+}
+
+/** The monolith: one process, one database, one transaction. */
+export function monolith(): VariantDefinition {
+  return { name: 'monolith', deployment: 'monolith', settings: {} };
+}
+
+/**
+ * The split deployment, optionally with another resilience policy, consistency strategy, or with
+ * idempotency keys off.
+ *
+ * @example
+ *   split()                                       // 'split': 5 s deadline, keys on
+ *   split({ policy: 'retry' })                    // 'split/retry'
+ *   split({ policy: 'retry', idempotency: false }) // 'split/retry-no-keys'
+ *   split({ consistency: 'outbox' })              // 'split/outbox'
+ */
+export function split(
+  options: {
+    policy?: PolicyName;
+    idempotency?: boolean;
+    consistency?: ConsistencyName;
+    name?: VariantName;
+  } = {},
+): VariantDefinition {
+  const settings: Record<string, string> = {};
+  if (options.policy) settings.PAYMENT_POLICY = options.policy;
+  if (options.idempotency === false) settings.PAYMENT_IDEMPOTENCY = 'off';
+  if (options.consistency) settings.CHECKOUT_CONSISTENCY = options.consistency;
+  const suffix = [options.policy, options.consistency, options.idempotency === false ? 'no-keys' : undefined]
+    .filter(Boolean)
+    .join('-');
+  return { name: options.name ?? (suffix ? `split/${suffix}` : 'split'), deployment: 'split', settings };
+}
