@@ -10,7 +10,6 @@ export const RESULTS_SCHEMA_VERSION = 1;
 
 import type { DeploymentName, RouteName, VariantName } from './vocabulary/topology.ts';
 
-
 /** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
 export interface LatencySummary {
   p50: number | null;

@@ -4,15 +4,8 @@
  * untyped browser code.
  */
 import type { EChartsOption, LineSeriesOption, BarSeriesOption } from 'echarts';
-import type {
-  VariantName,
-  DeploymentResult,
-  FaultWindow,
-  RouteName,
-  RouteResult,
-  RunResults,
-  ServiceResult,
-} from '../results.ts';
+import type { DeploymentResult, FaultWindow, RouteResult, RunResults, ServiceResult } from '../results.ts';
+import type { VariantName, RouteName } from '../vocabulary/topology.ts';
 
 /** How the page formats values in tooltips and on the y axis of a chart. */
 export type ChartUnit = 'requests' | 'ms' | 'service';

@@ -5,15 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type {
-  AuditResult,
-  ClaimResult,
-  VariantName,
-  DeploymentResult,
-  PhaseSummary,
-  RouteName,
-  RunResults,
-} from '../results.ts';
+import type { AuditResult, ClaimResult, DeploymentResult, PhaseSummary, RunResults } from '../results.ts';
+import type { VariantName, RouteName } from '../vocabulary/topology.ts';
 import {
   buildReportCharts,
   faultsFor,
