@@ -6,8 +6,9 @@
  * deployment's timeline (`t`), durations are milliseconds.
  */
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
+import type { ClaimComparison, ClaimUnit } from './vocabulary/claim-metrics.ts';
 import type { DeploymentName, RouteName, VariantName } from './vocabulary/topology.ts';
 
 /** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
@@ -142,7 +143,7 @@ export interface PhaseWindow {
 export interface FaultWindow {
   /** Fault vocabulary name: `latency`, `partition`, `outage`, ... */
   fault: string;
-  /** Link from DESIGN.md the fault was applied to, e.g. `payment-api`. */
+  /** What the fault was aimed at: a link (`payment-api`), a DNS name, a service, a database, a route. */
   link: string;
   description: string;
   startS: number;
@@ -157,9 +158,15 @@ export interface ClaimResult {
   deployment: VariantName;
   route: RouteName;
   phase: string;
+  /** The metric as the scenario writes it: `latencyP99Ms`, `causeShare:deadline`, `audit:orphanUsers`. */
   metric: string;
-  /** Human-readable expectation with its tolerance, e.g. `>= 0.95` or `4500..6500 ms`. */
-  expected: string;
+  /** Present when the claim compares its metric with the same metric of another deployment or phase. */
+  relativeTo?: ClaimComparison;
+  /** The unit of `observed`, `atLeast` and `atMost` (see lab/vocabulary/claim-metrics.ts). */
+  unit: ClaimUnit;
+  /** The tolerance: the observed value had to be at least / at most this. */
+  atLeast?: number;
+  atMost?: number;
   observed: number | null;
   held: boolean;
 }
@@ -171,7 +178,7 @@ export interface RunResults {
     name: string;
     /** The question the scenario answers. */
     title: string;
-    /** The claim from the seed text that it tests. */
+    /** The claim of the monolith-versus-services argument that it tests. */
     claim: string;
     whatToLookAt: string[];
   };

@@ -1,18 +1,9 @@
+import { formatClaimExpected, formatClaimObserved } from '../report/format.ts';
 import type { RunResults } from '../results.ts';
 
 const percent = (value: number | null): string => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
 const millis = (value: number | null): string =>
   value === null ? '—' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`;
-
-function formatObserved(metric: string, value: number | null): string {
-  if (value === null) return 'not measured';
-  if (metric.includes(' ratio to ')) return `x${value.toFixed(2)}`;
-  if (metric.includes(' minus ')) return `${value >= 0 ? '+' : ''}${millis(value)}`;
-  if (metric === 'successRate' || metric.startsWith('causeShare:')) return percent(value);
-  if (metric.endsWith('Ms')) return millis(value);
-  if (metric.endsWith('Seconds')) return `${value.toFixed(1)} s`;
-  return String(value);
-}
 
 /** The plain-text summary the CLI prints: per deployment, route and phase, then the verdict per claim. */
 export function formatSummary(results: RunResults): string {
@@ -43,7 +34,7 @@ export function formatSummary(results: RunResults): string {
   lines.push('', 'Hypothesis:');
   for (const claim of results.hypothesis.claims) {
     lines.push(
-      `  ${claim.held ? 'HELD  ' : 'FAILED'} ${claim.id}: ${formatObserved(claim.metric, claim.observed)} (expected ${claim.expected})`,
+      `  ${claim.held ? 'HELD  ' : 'FAILED'} ${claim.id}: ${formatClaimObserved(claim)} (expected ${formatClaimExpected(claim)})`,
     );
   }
   lines.push(

@@ -3,6 +3,9 @@
  * missing value never reads as a zero.
  */
 
+import type { ClaimResult } from '../results.ts';
+import type { ClaimUnit } from '../vocabulary/claim-metrics.ts';
+
 export const MISSING = '—';
 
 const integerFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -103,76 +106,78 @@ export function formatTimestamp(iso: string): string {
   return `${new Date(time).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-/** How a claim's metric should be read; the schema has no unit field, so it is inferred from the name. */
-export type MetricUnit = 'ratio' | 'factor' | 'ms' | 's' | 'count';
-
 /**
- * Infers a metric's unit from its name, the way the scenario vocabulary names them: `successRate` and
- * `causeShare:<cause>` are ratios, `*Ms` milliseconds, `*Seconds` seconds. Only the part before a `:`
- * counts, so a cause called `slowMs` does not turn a share into a duration.
+ * A value in a claim unit (see lab/vocabulary/claim-metrics.ts). A difference (`signed`) shows its sign.
  *
- * @example metricUnit('causeShare:deadline') // "ratio"
- * @example metricUnit('latencyP99Ms') // "ms"
- * @example metricUnit('latencyP99Ms ratio to baseline') // "factor"
+ * @example formatUnitValue('ratio', 0.5) // "50.0 %"
+ * @example formatUnitValue('ms', 5020) // "5.02 s"
+ * @example formatUnitValue('factor', 2.2) // "×2.2"
  */
-export function metricUnit(metric: string): MetricUnit {
-  // A claim compared with another phase or deployment: "latencyP99Ms ratio to baseline" is a factor.
-  if (metric.includes(' ratio to ')) return 'factor';
-  const name = metric.split(':')[0] ?? metric;
-  const segments = name.split(/[.\s/]+/).filter((segment) => segment !== '');
-  if (segments.some((segment) => /(rate|share|ratio)$/i.test(segment))) return 'ratio';
-  if (segments.some((segment) => /(Ms|_ms)$/.test(segment) || segment === 'ms')) return 'ms';
-  if (segments.some((segment) => /(Seconds|_seconds|_s)$/.test(segment))) return 's';
-  return 'count';
+export function formatUnitValue(unit: ClaimUnit, value: number | null, signed = false): string {
+  if (value === null || !Number.isFinite(value)) return MISSING;
+  const sign = signed && value > 0 ? '+' : '';
+  switch (unit) {
+    case 'ratio':
+      return signed ? `${sign}${trimZeros((value * 100).toFixed(1))} points` : formatRate(value);
+    case 'factor':
+      return `×${trimZeros(value.toFixed(2))}`;
+    case 'ms':
+      return `${sign}${formatMs(value)}`;
+    case 's':
+      return `${sign}${formatSeconds(value)}`;
+    case 'perSecond':
+      return `${sign}${trimZeros(value.toFixed(1))}/s`;
+    case 'count':
+      if (!Number.isInteger(value)) return `${sign}${trimZeros(value.toFixed(3))}`;
+      return `${sign}${formatCount(value)}`;
+  }
 }
 
+type FormattedClaim = Pick<ClaimResult, 'unit' | 'relativeTo' | 'atLeast' | 'atMost' | 'observed'>;
+
+const isDifference = (claim: FormattedClaim): boolean => claim.relativeTo?.by === 'difference';
+
 /**
- * A claim's expectation in its metric's unit when it has the shape the scenario runner writes
- * (`>= 0.95`, `<= 500`, `4500 .. 6500`); anything else is shown as written.
+ * A claim's observed value in its unit.
  *
- * @example formatExpected('successRate', '>= 0.95') // "≥ 95 %"
- * @example formatExpected('latencyP99Ms', '4500 .. 6500') // "4.50 s – 6.50 s"
+ * @example formatClaimObserved({ unit: 'ratio', observed: 0.973 }) // "97.3 %"
  */
-export function formatExpected(metric: string, expected: string): string {
-  const number = String.raw`(-?\d+(?:\.\d+)?(?:e-?\d+)?)`;
-  const bound = new RegExp(String.raw`^\s*(>=|<=|>|<|≥|≤)\s*${number}\s*$`, 'i').exec(expected);
-  if (bound) {
-    const operator = { '>=': '≥', '<=': '≤' }[bound[1] ?? ''] ?? bound[1];
-    return `${operator} ${formatThreshold(metric, Number(bound[2]))}`;
-  }
-  const range = new RegExp(String.raw`^\s*${number}\s*\.\.\s*${number}\s*$`, 'i').exec(expected);
-  if (range) {
-    return `${formatThreshold(metric, Number(range[1]))} – ${formatThreshold(metric, Number(range[2]))}`;
-  }
-  return expected;
+export function formatClaimObserved(claim: FormattedClaim): string {
+  return formatUnitValue(claim.unit, claim.observed, isDifference(claim));
 }
 
 // A threshold is exact, so it keeps the digits its author wrote (0.995 is "99.5 %", not ">99.9 %").
-function formatThreshold(metric: string, value: number): string {
-  if (metricUnit(metric) === 'ratio') return `${trimZeros((value * 100).toFixed(3))} %`;
-  return formatMetricValue(metric, value);
+function formatThreshold(claim: FormattedClaim, value: number): string {
+  if (claim.unit === 'ratio' && !isDifference(claim)) return `${trimZeros((value * 100).toFixed(3))} %`;
+  return formatUnitValue(claim.unit, value, isDifference(claim));
 }
 
 /**
- * A claim's observed value in the unit its metric name implies.
+ * A claim's tolerance in its unit.
  *
- * @example formatMetricValue('successRate', 0.5) // "50.0 %"
- * @example formatMetricValue('latencyP99Ms', 5020) // "5.02 s"
+ * @example formatClaimExpected({ unit: 'ratio', atLeast: 0.95 }) // "≥ 95 %"
+ * @example formatClaimExpected({ unit: 'ms', atLeast: 4500, atMost: 6500 }) // "4.5 s – 6.5 s"
  */
-export function formatMetricValue(metric: string, value: number | null): string {
-  switch (metricUnit(metric)) {
-    case 'ratio':
-      return formatRate(value);
-    case 'factor':
-      return value === null ? '—' : `×${trimZeros(value.toFixed(2))}`;
-    case 'ms':
-      return formatMs(value);
-    case 's':
-      return formatSeconds(value);
-    case 'count':
-      if (value !== null && !Number.isInteger(value)) return trimZeros(value.toFixed(3));
-      return formatCount(value);
-  }
+export function formatClaimExpected(claim: FormattedClaim): string {
+  const { atLeast, atMost } = claim;
+  if (atLeast !== undefined && atMost !== undefined)
+    return `${formatThreshold(claim, atLeast)} – ${formatThreshold(claim, atMost)}`;
+  if (atLeast !== undefined) return `≥ ${formatThreshold(claim, atLeast)}`;
+  if (atMost !== undefined) return `≤ ${formatThreshold(claim, atMost)}`;
+  return MISSING;
+}
+
+/**
+ * The claim's metric in words, with its comparison.
+ *
+ * @example describeClaimMetric({ metric: 'latencyP99Ms', relativeTo: { phase: 'baseline' } }) // "latencyP99Ms ratio to baseline"
+ */
+export function describeClaimMetric(claim: Pick<ClaimResult, 'metric' | 'relativeTo'>): string {
+  if (!claim.relativeTo) return claim.metric;
+  const to = [claim.relativeTo.deployment, claim.relativeTo.phase].filter(Boolean).join(' ');
+  return claim.relativeTo.by === 'difference'
+    ? `${claim.metric} minus ${to}`
+    : `${claim.metric} ratio to ${to}`;
 }
 
 function trimZeros(fixed: string): string {

@@ -20,9 +20,10 @@ import {
 import {
   formatCount,
   formatDuration,
-  formatExpected,
+  formatClaimExpected,
+  formatClaimObserved,
+  describeClaimMetric,
   formatFailures,
-  formatMetricValue,
   formatMs,
   formatRate,
   formatSeconds,
@@ -151,11 +152,9 @@ function renderHypothesis(results: RunResults): SafeHtml {
       <td>${claim.deployment}</td>
       <td>${claim.route}</td>
       <td>${claim.phase}</td>
-      <td><code>${claim.metric}</code></td>
-      <td class="num" title="as written: ${claim.expected}">
-        ${formatExpected(claim.metric, claim.expected)}
-      </td>
-      <td class="num">${formatMetricValue(claim.metric, claim.observed)}</td>
+      <td><code>${describeClaimMetric(claim)}</code></td>
+      <td class="num">${formatClaimExpected(claim)}</td>
+      <td class="num">${formatClaimObserved(claim)}</td>
       <td>
         ${
           claim.held

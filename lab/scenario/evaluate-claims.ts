@@ -1,5 +1,13 @@
 import type { ClaimResult, DeploymentResult, PhaseSummary } from '../results.ts';
+import { claimUnit, parseClaimMetric, type ClaimMetric } from '../vocabulary/claim-metrics.ts';
 import type { ClaimDefinition, Scenario } from './define-scenario.ts';
+
+// Scenarios are validated at load, so a metric that does not parse here is a bug in the lab.
+function parsed(metric: string): ClaimMetric {
+  const result = parseClaimMetric(metric);
+  if (typeof result === 'string') throw new Error(`bug: unvalidated claim metric: ${result}`);
+  return result;
+}
 
 type Measured = Pick<ClaimDefinition, 'route' | 'phase' | 'metric'>;
 
@@ -69,21 +77,6 @@ export function observe(claim: ClaimDefinition, deployments: readonly Deployment
   return reference === 0 ? null : Math.round((value / reference) * 1000) / 1000;
 }
 
-/** The metric as the report names it: `latencyP99Ms ratio to baseline`, `latencyP99Ms minus baseline`. */
-export function describeMetric(claim: ClaimDefinition): string {
-  if (!claim.relativeTo) return claim.metric;
-  const to = [claim.relativeTo.deployment, claim.relativeTo.phase].filter(Boolean).join(' ');
-  return claim.relativeTo.by === 'difference'
-    ? `${claim.metric} minus ${to}`
-    : `${claim.metric} ratio to ${to}`;
-}
-
-export function describeExpectation(claim: ClaimDefinition): string {
-  if (claim.atLeast !== undefined && claim.atMost !== undefined) return `${claim.atLeast} .. ${claim.atMost}`;
-  if (claim.atLeast !== undefined) return `>= ${claim.atLeast}`;
-  return `<= ${claim.atMost}`;
-}
-
 /** Checks every claim of the hypothesis against what was measured. A claim with no measurement fails. */
 export function evaluateClaims(scenario: Scenario, deployments: readonly DeploymentResult[]): ClaimResult[] {
   return scenario.hypothesis.map((claim) => {
@@ -98,8 +91,11 @@ export function evaluateClaims(scenario: Scenario, deployments: readonly Deploym
       deployment: claim.deployment,
       route: claim.route,
       phase: claim.phase,
-      metric: describeMetric(claim),
-      expected: describeExpectation(claim),
+      metric: claim.metric,
+      ...(claim.relativeTo ? { relativeTo: claim.relativeTo } : {}),
+      unit: claimUnit(parsed(claim.metric), claim.relativeTo),
+      ...(claim.atLeast !== undefined ? { atLeast: claim.atLeast } : {}),
+      ...(claim.atMost !== undefined ? { atMost: claim.atMost } : {}),
       observed,
       held,
     };

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   formatCount,
   formatDuration,
-  formatExpected,
+  describeClaimMetric,
+  formatClaimExpected,
+  formatClaimObserved,
   formatFailures,
-  formatMetricValue,
   formatMs,
   formatRate,
   formatSeconds,
   formatTimestamp,
-  metricUnit,
 } from '../../lab/report/format.ts';
 
 describe('formatMs', () => {
@@ -73,39 +73,39 @@ describe('other helpers', () => {
   });
 });
 
-describe('claim metrics', () => {
-  it('infers the unit from the metric vocabulary', () => {
-    expect(metricUnit('successRate')).toBe('ratio');
-    expect(metricUnit('causeShare:deadline')).toBe('ratio');
-    expect(metricUnit('causeShare:slowMs')).toBe('ratio');
-    expect(metricUnit('latencyP99Ms')).toBe('ms');
-    expect(metricUnit('failureLatencyP50Ms')).toBe('ms');
-    expect(metricUnit('recoverySeconds')).toBe('s');
-    expect(metricUnit('orphanUsers')).toBe('count');
+describe('claim values', () => {
+  it('formats observed values in the unit the claim carries', () => {
+    expect(formatClaimObserved({ unit: 'ratio', observed: 0.973 })).toBe('97.3 %');
+    expect(formatClaimObserved({ unit: 'ms', observed: 5020 })).toBe('5.02 s');
+    expect(formatClaimObserved({ unit: 's', observed: 3 })).toBe('3 s');
+    expect(formatClaimObserved({ unit: 'count', observed: 1234 })).toBe('1,234');
+    expect(formatClaimObserved({ unit: 'perSecond', observed: 12.34 })).toBe('12.3/s');
+    expect(formatClaimObserved({ unit: 'ratio', observed: null })).toBe('—');
   });
 
-  it('formats observed values in that unit', () => {
-    expect(formatMetricValue('successRate', 0.973)).toBe('97.3 %');
-    expect(formatMetricValue('latencyP99Ms', 5020)).toBe('5.02 s');
-    expect(formatMetricValue('recoverySeconds', 3)).toBe('3 s');
-    expect(formatMetricValue('orphanUsers', 1234)).toBe('1,234');
-    expect(formatMetricValue('successRate', null)).toBe('—');
-  });
-
-  it('formats expectations written by the scenario runner, and leaves others alone', () => {
-    expect(formatExpected('successRate', '>= 0.95')).toBe('≥ 95 %');
-    expect(formatExpected('successRate', '>= 0.995')).toBe('≥ 99.5 %');
-    expect(formatExpected('latencyP99Ms', '<= 500')).toBe('≤ 500 ms');
-    expect(formatExpected('latencyP99Ms', '4500 .. 6500')).toBe('4.5 s – 6.5 s');
-    expect(formatExpected('latencyP99Ms', 'about two seconds')).toBe('about two seconds');
+  it('formats tolerances with the digits their author wrote', () => {
+    expect(formatClaimExpected({ unit: 'ratio', atLeast: 0.95, observed: null })).toBe('≥ 95 %');
+    expect(formatClaimExpected({ unit: 'ratio', atLeast: 0.995, observed: null })).toBe('≥ 99.5 %');
+    expect(formatClaimExpected({ unit: 'ms', atMost: 500, observed: null })).toBe('≤ 500 ms');
+    expect(formatClaimExpected({ unit: 'ms', atLeast: 4500, atMost: 6500, observed: null })).toBe(
+      '4.5 s – 6.5 s',
+    );
   });
 });
 
 describe('comparison claims', () => {
-  it('shows a ratio to another phase as a factor and a difference in the metric unit', () => {
-    expect(metricUnit('latencyP99Ms ratio to baseline')).toBe('factor');
-    expect(formatMetricValue('latencyP99Ms ratio to baseline', 2.2)).toBe('×2.2');
-    expect(formatExpected('latencyP99Ms ratio to monolith', '<= 0.5')).toBe('≤ ×0.5');
-    expect(metricUnit('latencyP99Ms minus baseline')).toBe('ms');
+  it('shows a ratio to another phase as a factor and a difference in the metric unit, signed', () => {
+    const ratio = { unit: 'factor', relativeTo: { phase: 'baseline' } } as const;
+    expect(formatClaimObserved({ ...ratio, observed: 2.2 })).toBe('×2.2');
+    expect(formatClaimExpected({ ...ratio, atMost: 0.5, observed: null })).toBe('≤ ×0.5');
+    expect(describeClaimMetric({ metric: 'latencyP99Ms', relativeTo: { phase: 'baseline' } })).toBe(
+      'latencyP99Ms ratio to baseline',
+    );
+    const difference = { unit: 'ms', relativeTo: { deployment: 'monolith', by: 'difference' } } as const;
+    expect(formatClaimObserved({ ...difference, observed: 12 })).toBe('+12 ms');
+    expect(formatClaimExpected({ ...difference, atLeast: 0, observed: null })).toBe('≥ 0 ms');
+    expect(describeClaimMetric({ metric: 'latencyP50Ms', ...difference })).toBe(
+      'latencyP50Ms minus monolith',
+    );
   });
 });

@@ -1,0 +1,191 @@
+import { SERVICES, type ServiceName } from './faults.ts';
+
+/**
+ * The claim metrics: everything a hypothesis can measure, in one table. Validation (`defineScenario`),
+ * evaluation (`evaluate-claims.ts`), the report and the terminal summary all read it, so a new metric is
+ * one entry here plus the line in `measureClaimMetric` that the compiler asks for.
+ *
+ * A metric is written as a string in a scenario: a family, then its parameters after colons, e.g.
+ * `successRate`, `causeShare:deadline`, `audit:orphanUsers`, `service:payment-service:attemptsPerCall`.
+ */
+
+/** The unit a claim's observed value and its bounds are in; the report and the summary format by it. */
+export type ClaimUnit =
+  /** 0..1, shown as a percentage. */
+  | 'ratio'
+  /** A multiple of another measurement (a claim `relativeTo` with `by: 'ratio'`), shown as ×1.5. */
+  | 'factor'
+  | 'ms'
+  | 's'
+  | 'count'
+  | 'perSecond';
+
+export const AUDIT_COUNTS = [
+  'orphanUsers',
+  'doubleCharges',
+  'acknowledgedWithoutRow',
+  'failedButCommitted',
+] as const;
+export type AuditCount = (typeof AUDIT_COUNTS)[number];
+
+export const SERVICE_FIELDS = [
+  'requestsPerSecond',
+  'attemptsPerCall',
+  'bulkheadRejections',
+  'outboundInFlightMax',
+] as const;
+export type ServiceField = (typeof SERVICE_FIELDS)[number];
+
+/** What a parsed metric points at; `measureClaimMetric` in evaluate-claims.ts switches over `family`. */
+export type ClaimMetric =
+  | {
+      family: 'successRate' | 'latencyP50Ms' | 'latencyP99Ms' | 'failureLatencyP50Ms' | 'firstFailureSeconds';
+    }
+  | { family: 'recoverySeconds' }
+  | { family: 'causeShare'; cause: string }
+  | { family: 'audit'; count: AuditCount }
+  | { family: 'service'; service: ServiceName; field: ServiceField };
+
+export type ClaimMetricFamily = ClaimMetric['family'];
+
+interface ClaimMetricSpec {
+  /** How the metric is written, for messages and docs. */
+  syntax: string;
+  /** What it measures, in plain words. */
+  measures: string;
+  /** Where the value comes from. */
+  source: 'route phase' | 'route recovery' | 'audit' | 'service metrics';
+  unit: (metric: ClaimMetric) => ClaimUnit;
+  /** Parses the parameters after the family name; returns a problem in words when they are wrong. */
+  parse: (parameters: string[]) => ClaimMetric | string;
+}
+
+const noParameters =
+  (family: Extract<ClaimMetric, { family: string }>['family']) =>
+  (parameters: string[]): ClaimMetric | string =>
+    parameters.length === 0
+      ? ({ family } as ClaimMetric)
+      : `${family} takes no parameters (got ":${parameters.join(':')}")`;
+
+const fixed = (unit: ClaimUnit) => (): ClaimUnit => unit;
+
+/** The table. Keys are the families; `satisfies` makes the compiler reject a family that is missing. */
+export const CLAIM_METRICS = {
+  successRate: {
+    syntax: 'successRate',
+    measures: 'ok / completed among the requests of the route due in the phase',
+    source: 'route phase',
+    unit: fixed('ratio'),
+    parse: noParameters('successRate'),
+  },
+  latencyP50Ms: {
+    syntax: 'latencyP50Ms',
+    measures: 'median latency of every completed request, success or failure',
+    source: 'route phase',
+    unit: fixed('ms'),
+    parse: noParameters('latencyP50Ms'),
+  },
+  latencyP99Ms: {
+    syntax: 'latencyP99Ms',
+    measures: '99th percentile latency of every completed request, success or failure',
+    source: 'route phase',
+    unit: fixed('ms'),
+    parse: noParameters('latencyP99Ms'),
+  },
+  failureLatencyP50Ms: {
+    syntax: 'failureLatencyP50Ms',
+    measures: 'how long a failing request took to fail (median)',
+    source: 'route phase',
+    unit: fixed('ms'),
+    parse: noParameters('failureLatencyP50Ms'),
+  },
+  firstFailureSeconds: {
+    syntax: 'firstFailureSeconds',
+    measures: 'seconds from the phase start until the first failure surfaced',
+    source: 'route phase',
+    unit: fixed('s'),
+    parse: noParameters('firstFailureSeconds'),
+  },
+  recoverySeconds: {
+    syntax: 'recoverySeconds',
+    measures: 'seconds after the phase ends (the heal) until the route succeeds again',
+    source: 'route recovery',
+    unit: fixed('s'),
+    parse: noParameters('recoverySeconds'),
+  },
+  causeShare: {
+    syntax: 'causeShare:<cause>',
+    measures: 'share of the failures that had this cause (deadline, refused, reset, dns, ...)',
+    source: 'route phase',
+    unit: fixed('ratio'),
+    parse: (parameters) =>
+      parameters.length === 1 && /^[a-z_]+$/.test(parameters[0] ?? '')
+        ? { family: 'causeShare', cause: parameters[0] ?? '' }
+        : 'causeShare needs one cause in lower case, e.g. causeShare:deadline',
+  },
+  audit: {
+    syntax: `audit:<${AUDIT_COUNTS.join('|')}>`,
+    measures: 'a count from the audit of the databases after the run; route and phase only label it',
+    source: 'audit',
+    unit: fixed('count'),
+    parse: (parameters) => {
+      const [count] = parameters;
+      return parameters.length === 1 && (AUDIT_COUNTS as readonly string[]).includes(count ?? '')
+        ? { family: 'audit', count: count as AuditCount }
+        : `audit needs one of ${AUDIT_COUNTS.join(', ')}, e.g. audit:orphanUsers`;
+    },
+  },
+  service: {
+    syntax: `service:<service>:<${SERVICE_FIELDS.join('|')}>`,
+    measures: 'what one service did in the phase, from its own /metrics; route only labels it',
+    source: 'service metrics',
+    unit: (metric) =>
+      metric.family === 'service' && metric.field === 'requestsPerSecond' ? 'perSecond' : 'count',
+    parse: (parameters) => {
+      const [service, field] = parameters;
+      if (parameters.length !== 2)
+        return 'service needs a service and a field, e.g. service:payment-service:attemptsPerCall';
+      if (!(SERVICES as readonly string[]).includes(service ?? ''))
+        return `service "${service}" is not one of ${SERVICES.join(', ')}`;
+      if (!(SERVICE_FIELDS as readonly string[]).includes(field ?? ''))
+        return `service field "${field}" is not one of ${SERVICE_FIELDS.join(', ')}`;
+      return { family: 'service', service: service as ServiceName, field: field as ServiceField };
+    },
+  },
+} as const satisfies Record<ClaimMetricFamily, ClaimMetricSpec>;
+
+export const CLAIM_METRIC_FAMILIES = Object.keys(CLAIM_METRICS) as ClaimMetricFamily[];
+
+/**
+ * Parses a metric as a scenario writes it. Returns the metric, or a problem in words naming the fix.
+ *
+ * @example parseClaimMetric('causeShare:deadline') // { family: 'causeShare', cause: 'deadline' }
+ * @example parseClaimMetric('latencyP95Ms')        // '"latencyP95Ms" is not a known metric; ...'
+ */
+export function parseClaimMetric(text: string): ClaimMetric | string {
+  const [family = '', ...parameters] = String(text).split(':');
+  if (!Object.hasOwn(CLAIM_METRICS, family)) {
+    return `"${text}" is not a known metric; known: ${Object.values(CLAIM_METRICS)
+      .map((spec) => spec.syntax)
+      .join(', ')}`;
+  }
+  return CLAIM_METRICS[family as ClaimMetricFamily].parse(parameters);
+}
+
+/** The unit of a metric's own values (a claim compared by ratio is in `factor` instead). */
+export function claimMetricUnit(metric: ClaimMetric): ClaimUnit {
+  return CLAIM_METRICS[metric.family].unit(metric);
+}
+
+/** A claim's comparison with the same metric elsewhere: a ratio (the default) or a difference. */
+export interface ClaimComparison {
+  deployment?: string;
+  phase?: string;
+  by?: 'ratio' | 'difference';
+}
+
+/** The unit of a claim's observed value: a ratio of two measurements is a factor, a difference keeps the unit. */
+export function claimUnit(metric: ClaimMetric, relativeTo?: ClaimComparison): ClaimUnit {
+  if (relativeTo && relativeTo.by !== 'difference') return 'factor';
+  return claimMetricUnit(metric);
+}
