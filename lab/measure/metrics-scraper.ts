@@ -1,18 +1,9 @@
+import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
 import type { ServiceResult } from '../results.ts';
 import type { ServiceEndpoint } from '../runtime/runtime.ts';
 
-interface ServiceMetrics {
-  eventLoopDelayMs?: { p99?: number | null };
-  requestsInFlight?: number;
-  outboundInFlight?: number;
-  circuitState?: string | null;
-  counters?: {
-    requests?: number;
-    outboundCalls?: number;
-    outboundAttempts?: number;
-    bulkheadRejections?: number;
-  };
-}
+/** What a service answers at /metrics; read field by field, so a partial answer leaves gaps, not errors. */
+type ScrapedMetrics = Partial<MetricsSnapshot>;
 
 export interface MetricsScraper {
   /** Stops scraping and returns one series per service. */
@@ -30,10 +21,10 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
     const t = Math.round((performance.now() - startedAtMs) / 100) / 10;
     await Promise.all(
       services.map(async (service, index) => {
-        let metrics: ServiceMetrics | undefined;
+        let metrics: ScrapedMetrics | undefined;
         try {
           const response = await fetch(service.metricsUrl, { signal: AbortSignal.timeout(900) });
-          metrics = (await response.json()) as ServiceMetrics;
+          metrics = (await response.json()) as ScrapedMetrics;
         } catch {
           metrics = undefined;
         }

@@ -1,9 +1,8 @@
+import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
 import type { ServiceEndpoint } from '../runtime/runtime.ts';
 
-interface PendingWork {
-  outboxPending?: number | null;
-  sagaPending?: number | null;
-}
+/** The part of a service's /metrics that counts work still in progress (only signup-service has it). */
+type PendingWork = Pick<MetricsSnapshot, 'outboxPending' | 'sagaPending'>;
 
 export interface SettleResult {
   waitedMs: number;
