@@ -5,47 +5,84 @@
  *
  * It also times start-to-ready: the shared infrastructure, then each deployment until healthy.
  *
- * Options: --duration <s> per route and deployment (default 5), --connections <n> (default 16),
- * --runtime local|containers|auto (default local).
+ * Options: see `npm run bench -- --help`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { chooseRuntime } from '../runtime/choose-runtime.ts';
-import { RUNTIME_CHOICES, type RuntimeChoice } from './scenario-args.ts';
+import { EXIT_USAGE_OR_SETUP, LabError, isLabError } from '../errors.ts';
+import {
+  RUNTIME_FLAG,
+  formatFlags,
+  parseRuntimeChoice,
+  toUsageError,
+  type CliFlag,
+  type RuntimeChoice,
+} from './scenario-args.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import { prepareRequest } from '../load/request-bodies.ts';
 import { DEPLOYMENTS, ROUTES } from '../vocabulary/topology.ts';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`bench: --${name} needs a positive integer, e.g. --${name} ${fallback}`);
-    process.exit(2);
-  }
+/** Every flag of `npm run bench`, once: `parseArgs` reads this table and `--help` lists it. */
+const BENCH_FLAGS = {
+  help: { type: 'boolean', short: 'h', usage: '--help', description: ['this text'] },
+  duration: {
+    type: 'string',
+    usage: '--duration <s>',
+    description: ['seconds per route and deployment (default: 5)'],
+  },
+  connections: {
+    type: 'string',
+    usage: '--connections <n>',
+    description: ['connections kept open, each sending its next request when answered (default: 16)'],
+  },
+  runtime: RUNTIME_FLAG,
+} as const satisfies Record<string, CliFlag>;
+
+const BENCH_USAGE = `bench: the closed-model throughput of each deployment and route, and start-to-ready times.
+
+Usage: npm run bench -- [options]
+
+Options:
+${formatFlags(BENCH_FLAGS)}`;
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new LabError('USAGE', `--${name} needs a positive integer, e.g. --${name} ${fallback}`);
   return value;
 }
 
-function runtimeOption(): RuntimeChoice {
-  const index = process.argv.indexOf('--runtime');
-  if (index < 0) return 'local';
-  const value = process.argv[index + 1] ?? '';
-  if (!(RUNTIME_CHOICES as readonly string[]).includes(value)) {
-    console.error(`bench: --runtime ${value} is not known; use local (the default), containers or auto`);
-    process.exit(2);
+/** The flags, checked; a mistake prints what is wrong and exits 2. */
+function readFlags(): { durationS: number; connections: number; runtime: RuntimeChoice } {
+  try {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: BENCH_FLAGS, strict: true });
+    if (values.help) {
+      console.log(BENCH_USAGE);
+      process.exit(0);
+    }
+    return {
+      durationS: positiveInteger('duration', values.duration, 5),
+      connections: positiveInteger('connections', values.connections, 16),
+      runtime: parseRuntimeChoice(values.runtime),
+    };
+  } catch (caught) {
+    const error = toUsageError(caught, 'npm run bench');
+    if (!isLabError(error)) throw error;
+    console.error(`bench: ${error.message}`);
+    process.exit(EXIT_USAGE_OR_SETUP);
   }
-  return value as RuntimeChoice;
 }
 
 const log = (line: string): void => console.error(`bench: ${line}`);
 const elapsedMs = (since: number): number => Math.round(performance.now() - since);
-const durationS = option('duration', 5);
-const connections = option('connections', 16);
+const { durationS, connections, runtime: runtimeChoice } = readFlags();
 const rows: Record<string, string | number>[] = [];
 const startToReadyMs: Record<string, number> = {};
-const runtime = await chooseRuntime(runtimeOption(), { log });
+const runtime = await chooseRuntime(runtimeChoice, { log });
 const runTag = `bench${Date.now().toString(36)}`;
 
 {

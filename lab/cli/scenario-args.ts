@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { LabError } from '../errors.ts';
 
 export const RUNTIME_CHOICES = ['local', 'containers', 'auto'] as const;
@@ -11,6 +12,62 @@ export interface CliOptions {
   scenariosDir?: string;
 }
 
+/** A flag: what `parseArgs` needs, and how `--help` shows it (flags without `usage` are shown elsewhere). */
+export interface CliFlag extends ParseArgsOptionDescriptor {
+  /** How the flag is written in the help text, e.g. `--runtime <runtime>`. */
+  usage?: string;
+  /** Its description in the help text, one entry per line. */
+  description?: readonly string[];
+}
+
+/** `--runtime`, the same for `npm run scenario` and `npm run bench`. */
+export const RUNTIME_FLAG = {
+  type: 'string',
+  usage: '--runtime <runtime>',
+  description: [
+    'where the topology runs: local (child processes; the default, no Docker),',
+    'containers (Docker via testcontainers, a CPU/memory quota per service),',
+    'auto (containers when a Docker engine answers, local otherwise)',
+  ],
+} as const satisfies CliFlag;
+
+/** Every flag of `npm run scenario`, once: `parseArgs` reads this table and `--help` lists it. */
+export const SCENARIO_FLAGS = {
+  // --help and --list are commands: the Usage lines of the help text show them.
+  help: { type: 'boolean', short: 'h' },
+  list: { type: 'boolean' },
+  runtime: RUNTIME_FLAG,
+  'reports-dir': {
+    type: 'string',
+    usage: '--reports-dir <dir>',
+    description: ['where reports go (default: reports/)'],
+  },
+  'scenarios-dir': {
+    type: 'string',
+    usage: '--scenarios-dir <dir>',
+    description: ['where scenario files are read from (default: scenarios/)'],
+  },
+} as const satisfies Record<string, CliFlag>;
+
+/**
+ * The help text's lines for the flags that have a `usage`, descriptions aligned in one column.
+ *
+ * @example
+ *   formatFlags({ 'reports-dir': { type: 'string', usage: '--reports-dir <dir>', description: ['where reports go'] } })
+ *   // '  --reports-dir <dir>  where reports go'
+ */
+export function formatFlags(flags: Readonly<Record<string, CliFlag>>): string {
+  const shown = Object.values(flags).filter((flag) => flag.usage !== undefined);
+  const width = Math.max(...shown.map((flag) => flag.usage?.length ?? 0)) + 2;
+  return shown
+    .flatMap((flag) =>
+      (flag.description ?? ['']).map((line, index) =>
+        `  ${(index === 0 ? (flag.usage ?? '') : '').padEnd(width)}${line}`.trimEnd(),
+      ),
+    )
+    .join('\n');
+}
+
 export const USAGE = `splitlab: measure what happens when a monolith is split into services and the network fails.
 
 Usage:
@@ -21,55 +78,88 @@ Usage:
   npm run scenario -- --help                 this text
 
 Options:
-  --runtime <runtime>    where the topology runs: local (child processes; the default, no Docker),
-                         containers (Docker via testcontainers, a CPU/memory quota per service),
-                         auto (containers when a Docker engine answers, local otherwise)
-  --reports-dir <dir>    where reports go (default: reports/)
-  --scenarios-dir <dir>  where scenario files are read from (default: scenarios/)
+${formatFlags(SCENARIO_FLAGS)}
 
 Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 130 interrupted.
 Example: npm run scenario -- partition`;
 
 /**
+ * Turns an error of `parseArgs` into a USAGE error that names the flag and where help is; any other
+ * error comes back unchanged. `command` is how the help is asked for, e.g. `npm run scenario`.
+ *
+ * @example
+ *   toUsageError(errorOf(['--x']), 'npm run scenario').message // 'unknown option --x. See npm run scenario -- --help.'
+ */
+export function toUsageError(error: unknown, command: string): unknown {
+  if (!(error instanceof Error)) return error;
+  // parseArgs names the argument in quotes: '--bogus', '--runtime <value>', '-h, --help', 'extra'.
+  const quoted = /'([^']*)'/.exec(error.message)?.[1] ?? '';
+  const flag =
+    quoted
+      .split(/[ ,]+/)
+      .filter((part) => part.startsWith('-'))
+      .at(-1) ?? quoted;
+  const usage = (message: string): LabError => new LabError('USAGE', message, { cause: error });
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return usage(`unknown option ${flag}. See ${command} -- --help.`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // A flag without its value, or a value that looks like a flag ('--runtime --list'); or a value
+      // given to a flag that takes none ('--list=yes').
+      return usage(
+        error.message.includes('does not take an argument')
+          ? `${flag} takes no value. See --help.`
+          : `${flag} needs a value. See --help.`,
+      );
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return usage(`unexpected argument ${quoted}. See ${command} -- --help.`);
+    default:
+      return error;
+  }
+}
+
+/** The value of `--runtime`, checked; `local` when it is not given. */
+export function parseRuntimeChoice(value: string | undefined): RuntimeChoice {
+  if (value === undefined) return 'local';
+  if (!(RUNTIME_CHOICES as readonly string[]).includes(value)) {
+    throw new LabError(
+      'USAGE',
+      `--runtime ${value} is not known; use local (the default), containers or auto.`,
+    );
+  }
+  return value as RuntimeChoice;
+}
+
+/** True when `--help` or `-h` comes before any `--` (after which everything is a positional argument). */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/**
  * Parses the CLI's arguments; every mistake is a USAGE error that names the argument and the fix.
+ * `--help` wins over everything else on the line.
  *
  * @example
  *   parseCliArgs(['partition', '--runtime', 'local']) // { command: 'run', scenario: 'partition', runtime: 'local' }
  */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { command: 'run', runtime: 'local' };
-  const positional: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] ?? '';
-    const value = (): string => {
-      const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--'))
-        throw new LabError('USAGE', `${arg} needs a value. See --help.`);
-      index += 1;
-      return next;
-    };
-    if (arg === '--help' || arg === '-h') return { ...options, command: 'help' };
-    else if (arg === '--list') options.command = 'list';
-    else if (arg === '--runtime') {
-      const runtime = value();
-      if (!(RUNTIME_CHOICES as readonly string[]).includes(runtime)) {
-        throw new LabError(
-          'USAGE',
-          `--runtime ${runtime} is not known; use local (the default), containers or auto.`,
-        );
-      }
-      options.runtime = runtime as RuntimeChoice;
-    } else if (arg === '--reports-dir') options.reportsDir = value();
-    else if (arg === '--scenarios-dir') options.scenariosDir = value();
-    else if (arg.startsWith('-'))
-      throw new LabError('USAGE', `unknown option ${arg}. See npm run scenario -- --help.`);
-    else positional.push(arg);
+  if (asksForHelp(argv)) return { command: 'help', runtime: 'local' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: SCENARIO_FLAGS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw toUsageError(error, 'npm run scenario');
   }
-  if (options.command === 'list') return options;
-  if (positional.length === 0)
+  const { values, positionals } = parsed;
+  const options: CliOptions = { command: 'run', runtime: parseRuntimeChoice(values.runtime) };
+  if (values['reports-dir'] !== undefined) options.reportsDir = values['reports-dir'];
+  if (values['scenarios-dir'] !== undefined) options.scenariosDir = values['scenarios-dir'];
+  if (values.list) return { ...options, command: 'list' };
+  if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
-  if (positional.length > 1)
-    throw new LabError('USAGE', `one scenario at a time; got ${positional.join(', ')}`);
-  if (positional[0] === 'all') return { ...options, command: 'all' };
-  return { ...options, scenario: positional[0] };
+  if (positionals.length > 1)
+    throw new LabError('USAGE', `one scenario at a time; got ${positionals.join(', ')}`);
+  if (positionals[0] === 'all') return { ...options, command: 'all' };
+  return { ...options, scenario: positionals[0] };
 }

@@ -10,7 +10,8 @@ import { type DeploymentName, type RouteName, LINKS, type LinkName } from './top
  *   dnsFailure('payment-service', 'nxdomain')
  *   crash('signup-service')             // SIGKILL; restarted when the phase ends
  */
-export type Direction = 'both' | 'upstream' | 'downstream';
+export const DIRECTIONS = ['both', 'upstream', 'downstream'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
 
 /** Faults that are toxics (or a disabled proxy) on one Toxiproxy link. */
 export type LinkFault =
@@ -23,7 +24,8 @@ export type LinkFault =
   | { kind: 'slicer'; link: LinkName; averageBytes: number; variationBytes: number; delayMicros: number }
   | { kind: 'limitData'; link: LinkName; bytes: number };
 
-export type DnsFailureMode = 'nxdomain' | 'servfail' | 'timeout';
+export const DNS_FAILURE_MODES = ['nxdomain', 'servfail', 'timeout'] as const;
+export type DnsFailureMode = (typeof DNS_FAILURE_MODES)[number];
 
 /** Names the lab's DNS server answers for: only split resolves anything. */
 export const DNS_NAMES = ['payment-service'] as const;
@@ -46,19 +48,45 @@ export type Fault =
 
 export type FaultKind = Fault['kind'];
 
-export const LINK_FAULT_KINDS: readonly string[] = [
-  'latency',
-  'partition',
-  'outage',
-  'reset',
-  'bandwidth',
-  'slowClose',
-  'slicer',
-  'limitData',
+export type LinkFaultKind = LinkFault['kind'];
+
+// Tables rather than lists: `satisfies Record<...>` makes the compiler reject a kind that is missing
+// here or that no fault type has, so a new kind cannot be half declared.
+const LINK_FAULT_KIND_TABLE = {
+  latency: true,
+  partition: true,
+  outage: true,
+  reset: true,
+  bandwidth: true,
+  slowClose: true,
+  slicer: true,
+  limitData: true,
+} as const satisfies Record<LinkFaultKind, true>;
+
+const OTHER_FAULT_KIND_TABLE = {
+  dnsFailure: true,
+  crash: true,
+  dbOutage: true,
+  dbLatency: true,
+  flood: true,
+} as const satisfies Record<Exclude<FaultKind, LinkFaultKind>, true>;
+
+/** The kinds of fault that are toxics (or a disabled proxy) on one link. */
+export const LINK_FAULT_KINDS = Object.keys(LINK_FAULT_KIND_TABLE) as readonly LinkFaultKind[];
+
+/** Every kind of fault, the link faults first. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  ...LINK_FAULT_KINDS,
+  ...(Object.keys(OTHER_FAULT_KIND_TABLE) as (keyof typeof OTHER_FAULT_KIND_TABLE)[]),
 ];
 
 export function isLinkFault(fault: Fault): fault is LinkFault {
-  return LINK_FAULT_KINDS.includes(fault.kind);
+  return Object.hasOwn(LINK_FAULT_KIND_TABLE, fault.kind);
+}
+
+/** The `default` of an exhaustive switch: the compiler rejects the call while a kind is unhandled. */
+function unhandledFault(fault: never): never {
+  throw new Error(`bug: unhandled fault ${JSON.stringify(fault)}`);
 }
 
 /** Adds `ms` (± `jitterMs`) to data crossing the link; with `direction: 'both'` a round trip pays it twice. */
@@ -90,6 +118,7 @@ export function reset(link: LinkName, options: { afterMs?: number } = {}): LinkF
   return { kind: 'reset', link, afterMs: options.afterMs ?? 0 };
 }
 
+/** Limits the data rate over the link to `kilobytesPerSecond`. */
 export function bandwidth(
   link: LinkName,
   options: { kilobytesPerSecond: number; direction?: Direction },
@@ -102,10 +131,15 @@ export function bandwidth(
   };
 }
 
+/** Holds back the close of each socket by `delayMs`: the other side sees the end of the stream late. */
 export function slowClose(link: LinkName, options: { delayMs: number }): LinkFault {
   return { kind: 'slowClose', link, delayMs: options.delayMs };
 }
 
+/**
+ * Cuts data into pieces of about `averageBytes` (± `variationBytes`), `delayMicros` apart: it catches
+ * readers that assume one read returns a whole message.
+ */
 export function slicer(
   link: LinkName,
   options: { averageBytes: number; variationBytes?: number; delayMicros?: number },
@@ -119,6 +153,7 @@ export function slicer(
   };
 }
 
+/** Closes each connection once `bytes` have crossed it. */
 export function limitData(link: LinkName, options: { bytes: number }): LinkFault {
   return { kind: 'limitData', link, bytes: options.bytes };
 }
@@ -164,6 +199,8 @@ export function faultTarget(fault: Fault): string {
       return `${fault.target} database`;
     case 'flood':
       return `${fault.route} route`;
+    default:
+      return unhandledFault(fault);
   }
 }
 
@@ -210,6 +247,8 @@ export function resolveFault(fault: Fault, deployment: DeploymentName): FaultAct
       }));
     case 'flood':
       return [{ type: 'flood', route: fault.route, ratePerSecond: fault.ratePerSecond }];
+    default:
+      return unhandledFault(fault);
   }
 }
 
@@ -242,6 +281,8 @@ export function describeFault(fault: Fault): string {
       return `${fault.link} slices data into ~${fault.averageBytes}-byte pieces`;
     case 'limitData':
       return `${fault.link} closes connections after ${fault.bytes} bytes`;
+    default:
+      return unhandledFault(fault);
   }
 }
 
@@ -257,7 +298,12 @@ function streamsOf(direction: Direction): ('upstream' | 'downstream')[] {
   return direction === 'both' ? ['upstream', 'downstream'] : [direction];
 }
 
-/** Pure translation of a link fault into Toxiproxy operations (see FACTS.md for the toxics' semantics). */
+/**
+ * Pure translation of a link fault into Toxiproxy operations. Every toxic keeps Toxiproxy's default
+ * toxicity of 1: Toxiproxy draws toxicity once per connection, not per request, so at 1 every
+ * connection gets the toxic. A disabled proxy closes its listener (new connections are refused) and
+ * every open connection.
+ */
 export function planToxiproxy(fault: LinkFault): ToxiproxyPlan {
   const onStreams = (
     direction: Direction,
@@ -273,9 +319,11 @@ export function planToxiproxy(fault: LinkFault): ToxiproxyPlan {
     case 'latency':
       return onStreams(fault.direction, 'latency', { latency: fault.ms, jitter: fault.jitterMs });
     case 'partition':
-      // timeout 0: data is dropped and the connection is never closed until the toxic goes away.
+      // A timeout toxic with timeout 0 drops the data (lost, not delayed) and never closes the
+      // connection: callers hang until their own deadline or until the toxic is removed.
       return onStreams(fault.direction, 'timeout', { timeout: 0 });
     case 'reset':
+      // reset_peer: the connection is reset (TCP RST) `timeout` ms after the toxic meets it; 0 is at once.
       return onStreams('downstream', 'reset_peer', { timeout: fault.afterMs });
     case 'bandwidth':
       return onStreams(fault.direction, 'bandwidth', { rate: fault.kilobytesPerSecond });
@@ -289,5 +337,7 @@ export function planToxiproxy(fault: LinkFault): ToxiproxyPlan {
       });
     case 'limitData':
       return onStreams('downstream', 'limit_data', { bytes: fault.bytes });
+    default:
+      return unhandledFault(fault);
   }
 }

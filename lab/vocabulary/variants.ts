@@ -28,6 +28,11 @@ export function monolith(): VariantDefinition {
   return { name: 'monolith', deployment: 'monolith', settings: {} };
 }
 
+/** What a scenario without `variants` runs: the monolith, then split with its defaults. */
+export function defaultVariants(): VariantDefinition[] {
+  return [monolith(), split()];
+}
+
 /**
  * The split deployment, optionally with another resilience policy, consistency strategy, or with
  * idempotency keys off.

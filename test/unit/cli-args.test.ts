@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../lab/cli/scenario-args.ts';
+import { isLabError } from '../../lab/errors.ts';
+import { formatFlags, parseCliArgs, SCENARIO_FLAGS, USAGE } from '../../lab/cli/scenario-args.ts';
+
+/** The USAGE error `parseCliArgs` throws for `argv`. */
+function usageError(argv: string[]): { code: string; message: string } {
+  try {
+    parseCliArgs(argv);
+  } catch (error) {
+    if (isLabError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error(`parseCliArgs(${JSON.stringify(argv)}) did not throw`);
+}
 
 describe('parseCliArgs', () => {
   it('reads a scenario name and options', () => {
@@ -22,6 +34,27 @@ describe('parseCliArgs', () => {
   it('knows --list and --help', () => {
     expect(parseCliArgs(['--list']).command).toBe('list');
     expect(parseCliArgs(['partition', '--help']).command).toBe('help');
+    expect(parseCliArgs(['-h']).command).toBe('help');
+  });
+
+  it('reads a value written after "=", and a scenario directory', () => {
+    expect(parseCliArgs(['partition', '--runtime=containers', '--scenarios-dir', 'mine'])).toEqual({
+      command: 'run',
+      scenario: 'partition',
+      runtime: 'containers',
+      scenariosDir: 'mine',
+    });
+  });
+
+  it('answers --help even when the rest of the line is wrong', () => {
+    expect(parseCliArgs(['--bogus', '--help']).command).toBe('help');
+    expect(parseCliArgs(['--runtime', 'kubernetes', '-h']).command).toBe('help');
+  });
+
+  it('still checks --runtime when listing', () => {
+    expect(usageError(['--list', '--runtime', 'kubernetes']).message).toMatch(
+      /--runtime kubernetes is not known/,
+    );
   });
 
   it.each([
@@ -36,6 +69,18 @@ describe('parseCliArgs', () => {
   ])('refuses %j with a message that names the problem', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(message);
   });
+
+  it.each([
+    [['partition', '--bogus'], 'unknown option --bogus. See npm run scenario -- --help.'],
+    [['partition', '-x'], 'unknown option -x. See npm run scenario -- --help.'],
+    [['partition', '--runtime'], '--runtime needs a value. See --help.'],
+    // A value that looks like a flag is most likely a forgotten value.
+    [['partition', '--reports-dir', '--list'], '--reports-dir needs a value. See --help.'],
+    [['--list=yes'], '--list takes no value. See --help.'],
+    [['a', 'b', 'c'], 'one scenario at a time; got a, b, c'],
+  ])('turns the parser error for %j into a USAGE error in its own words', (argv, message) => {
+    expect(usageError(argv)).toEqual({ code: 'USAGE', message });
+  });
 });
 
 describe('parseCliArgs all', () => {
@@ -44,5 +89,25 @@ describe('parseCliArgs all', () => {
       command: 'all',
       reportsDir: 'out',
     });
+  });
+});
+
+describe('--help', () => {
+  it('shows every flag of the table', () => {
+    for (const flag of Object.keys(SCENARIO_FLAGS)) expect(USAGE).toContain(`--${flag}`);
+  });
+
+  it('lines the descriptions up in one column', () => {
+    expect(
+      formatFlags({
+        short: { type: 'string', usage: '--short <x>', description: ['first line', 'second line'] },
+        'much-longer': { type: 'boolean', usage: '--much-longer', description: ['third line'] },
+        hidden: { type: 'boolean' },
+      }),
+    ).toBe(
+      ['  --short <x>    first line', '                 second line', '  --much-longer  third line'].join(
+        '\n',
+      ),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crash, dbOutage, dnsFailure, flood, partition } from '../../lab/vocabulary/faults.ts';
+import { crash, dbOutage, dnsFailure, flood, latency, partition } from '../../lab/vocabulary/faults.ts';
 import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
 import partitionScenario from '../../scenarios/partition.ts';
 
@@ -117,9 +117,99 @@ describe('defineScenario', () => {
       (d) => void (d.quotas = { monolith: { memoryMiB: 16 } }),
       /quotas\.monolith\.memoryMiB must be between 64 and 65536/,
     ],
+    [
+      'a claim with a known family but a wrong parameter',
+      (d) => void (d.hypothesis[0]!.metric = 'service:order-service:requestsPerSecond' as never),
+      /hypothesis\[0\]\.metric service "order-service" is not one of monolith, signup-service, payment-service/,
+    ],
+    [
+      'recoverySeconds on a phase without faults',
+      (d) => void Object.assign(d.hypothesis[0]!, { metric: 'recoverySeconds', phase: 'baseline' }),
+      /hypothesis\[0\]\.phase must be a phase with faults for recoverySeconds/,
+    ],
+    [
+      'two claims with one id',
+      (d) => void d.hypothesis.push({ ...d.hypothesis[0]! }),
+      /hypothesis\[1\]\.id "pay-ok" is used twice/,
+    ],
+    [
+      'a comparison with nothing to compare with',
+      (d) => void (d.hypothesis[0]!.relativeTo = {}),
+      /hypothesis\[0\]\.relativeTo needs a deployment or a phase to compare with/,
+    ],
+    [
+      'a comparison with a deployment that does not run',
+      (d) => void (d.hypothesis[0]!.relativeTo = { deployment: 'split/retry' }),
+      /hypothesis\[0\]\.relativeTo\.deployment "split\/retry" is not run by this scenario/,
+    ],
+    [
+      'a negative latency',
+      (d) => void (d.timeline[1]!.faults = [latency('payment-api', { ms: -5 })]),
+      /timeline\[1\]\.faults\[0\]\.ms must be 0 or more milliseconds/,
+    ],
+    [
+      'a partition in an unknown direction',
+      (d) => void (d.timeline[1]!.faults = [partition('payment-api', { direction: 'sideways' as never })]),
+      /timeline\[1\]\.faults\[0\]\.direction "sideways" is not one of both, upstream, downstream/,
+    ],
+    [
+      'a fault that is not an object',
+      (d) => void (d.timeline[1]!.faults = ['partition' as never]),
+      /timeline\[1\]\.faults\[0\] must be a fault/,
+    ],
+    ['an empty timeline', (d) => void (d.timeline = []), /timeline must have at least one phase/],
+    [
+      'a route without its rate',
+      (d) => void delete (d.load as Partial<ScenarioDefinition['load']>).checkout,
+      /load\.checkout must be \{ ratePerSecond/,
+    ],
+    [
+      'a claim too short to say anything',
+      (d) => void (d.claim = 'Split.'),
+      /claim must quote or paraphrase the claim of the monolith-versus-services argument that the scenario tests/,
+    ],
   ])('refuses %s, naming the field', (_label, mutate, message) => {
     const definition = valid();
     mutate(definition);
     expect(() => defineScenario(definition)).toThrow(message);
+  });
+
+  it('names the links themselves when a link is wrong', () => {
+    const definition = valid();
+    definition.timeline[1]!.faults = [partition('x' as never)];
+    expect(() => defineScenario(definition)).toThrow(
+      'scenario tiny: timeline[1].faults[0].link "x" is not a link; links: edge-monolith, monolith-db, edge-signup, edge-payment, payment-api, signup-db, payment-db',
+    );
+  });
+
+  it('says what an unknown metric could have been', () => {
+    const definition = valid();
+    definition.hypothesis[0]!.metric = 'latencyP95Ms' as never;
+    expect(() => defineScenario(definition)).toThrow(
+      /^scenario tiny: hypothesis\[0\]\.metric "latencyP95Ms" is not a known metric; known: successRate, .*causeShare:<cause>/,
+    );
+  });
+
+  it('reports every problem it finds, one line each', () => {
+    const definition = valid();
+    definition.title = 'Not a question.';
+    definition.timeline[0]!.durationS = 601;
+    expect(() => defineScenario(definition)).toThrow(
+      [
+        'scenario tiny: title must be phrased as a question ending with "?"',
+        'scenario tiny: timeline[0].durationS must be between 1 and 600 seconds',
+      ].join('\n'),
+    );
+  });
+
+  it('throws an INVALID_SCENARIO error', () => {
+    const definition = valid();
+    definition.hypothesis[0]!.phase = 'later';
+    expect(() => defineScenario(definition)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_SCENARIO',
+        message: 'scenario tiny: hypothesis[0].phase "later" is not a phase of the timeline',
+      }),
+    );
   });
 });

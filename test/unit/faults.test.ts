@@ -1,19 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bandwidth,
   crash,
   dbLatency,
   dbOutage,
   describeFault,
   dnsFailure,
+  FAULT_KINDS,
   faultTarget,
   flood,
+  isLinkFault,
   latency,
+  limitData,
+  LINK_FAULT_KINDS,
   outage,
   partition,
   planToxiproxy,
+  reset,
   resolveFault,
   slicer,
+  slowClose,
+  type Fault,
+  type LinkFault,
 } from '../../lab/vocabulary/faults.ts';
+
+/** One fault of every kind, made with the public factories. */
+const LINK_FAULTS: LinkFault[] = [
+  latency('payment-api', { ms: 100 }),
+  partition('payment-api'),
+  outage('payment-api'),
+  reset('payment-api', { afterMs: 10 }),
+  bandwidth('payment-api', { kilobytesPerSecond: 8 }),
+  slowClose('payment-api', { delayMs: 500 }),
+  slicer('payment-api', { averageBytes: 10 }),
+  limitData('payment-api', { bytes: 1000 }),
+];
+const OTHER_FAULTS: Fault[] = [
+  dnsFailure('payment-service', 'nxdomain'),
+  crash('payment-service'),
+  dbOutage('payment'),
+  dbLatency('payment', { ms: 40 }),
+  flood('signup', { ratePerSecond: 50 }),
+];
 
 describe('fault vocabulary', () => {
   it('turns a partition into timeout-0 toxics on both streams', () => {
@@ -109,5 +137,41 @@ describe('resolveFault', () => {
     expect(faultTarget(crash('monolith'))).toBe('monolith');
     expect(faultTarget(flood('signup', { ratePerSecond: 5 }))).toBe('signup route');
     expect(describeFault(dbOutage('payment'))).toBe('payment database link down');
+  });
+});
+
+describe('fault kinds', () => {
+  it('lists every kind once, the link faults first', () => {
+    expect(FAULT_KINDS).toEqual([...LINK_FAULTS, ...OTHER_FAULTS].map((fault) => fault.kind));
+    expect(LINK_FAULT_KINDS).toEqual(LINK_FAULTS.map((fault) => fault.kind));
+  });
+
+  it('tells link faults from the others', () => {
+    expect(LINK_FAULTS.every(isLinkFault)).toBe(true);
+    expect(OTHER_FAULTS.some(isLinkFault)).toBe(false);
+  });
+
+  it('aims every link fault at its link, and plans it as toxics or a disabled proxy', () => {
+    for (const fault of LINK_FAULTS) {
+      expect(faultTarget(fault)).toBe('payment-api');
+      expect(describeFault(fault)).toContain('payment-api');
+      const plan = planToxiproxy(fault);
+      expect(plan.action === 'disable' || plan.toxics.length > 0).toBe(true);
+    }
+  });
+
+  it('plans the connection-level toxics on the stream back to the caller', () => {
+    expect(planToxiproxy(reset('payment-api', { afterMs: 10 }))).toEqual({
+      action: 'toxics',
+      toxics: [{ type: 'reset_peer', stream: 'downstream', attributes: { timeout: 10 } }],
+    });
+    expect(planToxiproxy(limitData('payment-api', { bytes: 1000 }))).toEqual({
+      action: 'toxics',
+      toxics: [{ type: 'limit_data', stream: 'downstream', attributes: { bytes: 1000 } }],
+    });
+    expect(planToxiproxy(slowClose('payment-api', { delayMs: 500 }))).toEqual({
+      action: 'toxics',
+      toxics: [{ type: 'slow_close', stream: 'downstream', attributes: { delay: 500 } }],
+    });
   });
 });

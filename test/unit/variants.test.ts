@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';
-import { monolith, split } from '../../lab/vocabulary/variants.ts';
+import { defaultVariants, monolith, split } from '../../lab/vocabulary/variants.ts';
 
 const base = {
   name: 'variants',
@@ -73,5 +73,23 @@ describe('variants', () => {
         variants: [{ name: 'split/x', deployment: 'split', settings: { PAYMENT_POLICY: 'pray' } }],
       }),
     ).toThrow(/variants\[0\]\.settings\.PAYMENT_POLICY "pray"/);
+  });
+
+  it('runs the monolith and split when a scenario names no variants', () => {
+    expect(defineScenario({ ...base, hypothesis: [] }).variants).toEqual(defaultVariants());
+    expect(defaultVariants().map((variant) => variant.name)).toEqual(['monolith', 'split']);
+  });
+
+  it('refuses a variant of an unknown deployment, and a scenario that runs nothing', () => {
+    expect(() =>
+      defineScenario({
+        ...base,
+        hypothesis: [],
+        variants: [{ name: 'cloud', deployment: 'cloud' as never, settings: {} }],
+      }),
+    ).toThrow(/variants\[0\]\.deployment "cloud" is not monolith or split/);
+    expect(() => defineScenario({ ...base, hypothesis: [], variants: [] })).toThrow(
+      /variants must list at least one deployment/,
+    );
   });
 });
