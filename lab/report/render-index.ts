@@ -4,8 +4,8 @@
  */
 import type { RunResults } from '../results.ts';
 import { formatDuration, formatTimestamp } from './format.ts';
-import { escapeHtml, html } from './html.ts';
-import { REPORT_CSS } from './styles.ts';
+import { html } from './html.ts';
+import { heldMark, page, table } from './markup.ts';
 
 export interface RunIndexEntry {
   /** Folder name of the run inside the reports folder. */
@@ -43,26 +43,31 @@ export function renderRunsIndex(
   options: { heading?: string; intro?: string } = {},
 ): string {
   const runs = sortRunsNewestFirst(entries);
-  const row = ({ dir, results }: RunIndexEntry) => {
-    const held = results.hypothesis.claims.filter((claim) => claim.held).length;
-    const href = `${encodeURIComponent(dir)}/index.html`;
-    return html`<tr data-run-dir="${dir}">
-      <td class="num">${formatTimestamp(results.startedAt)}</td>
-      <td class="nowrap"><code>${results.scenario.name}</code></td>
-      <td><a href="${href}">${results.scenario.title}</a></td>
-      <td>${results.runtime.name}</td>
-      <td class="num">${formatDuration(results.wallTimeMs)}</td>
-      <td>
-        ${
-          results.hypothesis.held
-            ? html`<span class="held-yes">✓ held</span>`
-            : html`<span class="held-no">✗ did not hold</span>`
-        }
-        <span class="muted small">(${held}/${results.hypothesis.claims.length} claims)</span>
-      </td>
-      <td><a href="${href}" class="mono small">${dir}</a></td>
-    </tr>`;
-  };
+  const link = ({ dir }: RunIndexEntry) => `${encodeURIComponent(dir)}/index.html`;
+  const runsTable = table<RunIndexEntry>({
+    columns: [
+      { header: 'Started', numeric: true, cell: ({ results }) => formatTimestamp(results.startedAt) },
+      {
+        header: 'Scenario',
+        cellClass: 'nowrap',
+        cell: ({ results }) => html`<code>${results.scenario.name}</code>`,
+      },
+      { header: 'Question', cell: (run) => html`<a href="${link(run)}">${run.results.scenario.title}</a>` },
+      { header: 'Runtime', cell: ({ results }) => results.runtime.name },
+      { header: 'Wall time', numeric: true, cell: ({ results }) => formatDuration(results.wallTimeMs) },
+      {
+        header: 'Verdict',
+        cell: ({ results: { hypothesis } }) => {
+          const held = hypothesis.claims.filter((claim) => claim.held).length;
+          const count = `(${held}/${hypothesis.claims.length} claims)`;
+          return html`${heldMark(hypothesis.held)} <span class="muted small">${count}</span>`;
+        },
+      },
+      { header: 'Run', cell: (run) => html`<a href="${link(run)}" class="mono small">${run.dir}</a>` },
+    ],
+    rows: runs,
+    rowAttributes: ({ dir }) => ({ 'data-run-dir': dir }),
+  });
   const body = html`<main>
     <p class="eyebrow">splitlab</p>
     <h1>${options.heading ?? 'Runs'}</h1>
@@ -84,38 +89,8 @@ export function renderRunsIndex(
     ${
       runs.length === 0
         ? html`<p>No runs yet. Run a scenario with <code>npm run scenario -- &lt;name&gt;</code>.</p>`
-        : html`<div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th class="num">Started</th>
-                  <th>Scenario</th>
-                  <th>Question</th>
-                  <th>Runtime</th>
-                  <th class="num">Wall time</th>
-                  <th>Verdict</th>
-                  <th>Run</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${runs.map(row)}
-              </tbody>
-            </table>
-          </div>`
+        : runsTable
     }
   </main>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>splitlab ${escapeHtml(options.heading ?? 'runs')}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-${body.text}
-</body>
-</html>
-`;
+  return page({ title: `splitlab ${options.heading ?? 'runs'}`, body });
 }

@@ -111,10 +111,21 @@ tr.claim-failed td { background: #fdf3f2 !important; }
 .timeline .axis span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
 .timeline .axis span:last-child { transform: translateX(-100%); }
 
-.pair { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px 24px; }
-.pair > .cell { min-width: 0; }
+/* One grid item per deployment, so its tables and charts never interleave with another deployment's.
+   The items of a grid row share its block rows (subgrid): the same table sits level in each. */
+.deployments { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px 24px; }
+.deployment {
+  display: grid;
+  grid-row: span var(--rows, 1);
+  grid-template-rows: subgrid;
+  align-content: start;
+  min-width: 0;
+}
+.deployment > .block { min-width: 0; }
+/* A bar above each deployment, and no side padding: the phase tables need every pixel of a half page. */
+.deployment.card { padding-top: 10px; margin-bottom: 12px; border-top: 4px solid var(--accent); }
 .deployment-head { margin: 0 0 4px; font-size: 1.05rem; }
-.cell h4 .tag { margin-left: 6px; font-weight: 500; }
+.deployment h4 .tag { margin-left: 6px; font-weight: 500; }
 .target { font-size: 0.82rem; color: var(--muted); margin: -2px 0 6px; }
 
 figure.chart { margin: 0; min-width: 0; }
@@ -133,16 +144,15 @@ figure.chart figcaption .muted { font-weight: 400; }
   font-size: 0.9rem;
   padding: 12px;
 }
-.service-stack { display: grid; gap: 18px; }
 
 ul.look li { margin: 0.35em 0; }
 footer { margin-top: 3em; padding-top: 1em; border-top: 1px solid var(--line); color: var(--muted); font-size: 0.88rem; }
 .notes { background: #fff8e6; border: 1px solid #f0d79a; border-radius: 6px; padding: 8px 14px; margin: 1em 0; }
 .notes li { margin: 0.2em 0; }
 
-/* Two columns only when both charts get their 600 px. */
+/* Two deployments side by side only when both charts get their 600 px; more wrap as whole deployments. */
 @media (min-width: 1320px) {
-  .pair { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .deployments { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
 }
 @media (max-width: 800px) {
   main { padding: 16px 12px 32px; }
