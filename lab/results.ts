@@ -4,195 +4,302 @@
  * The HTML report is rendered from this object alone, so an old run can be re-rendered and every
  * number on the page can be traced back to a field here. Times are seconds from the start of the
  * deployment's timeline (`t`), durations are milliseconds.
+ *
+ * The shape is defined once, as zod schemas: the TypeScript types are inferred from them, reading a
+ * file back validates against them (lab/report/read-results.ts), and `npm run schema` publishes them
+ * as the JSON Schema in schemas/results.schema.json.
  */
+import { z } from 'zod';
+import { CLAIM_METRICS, claimComparisonSchema, claimUnitSchema } from './vocabulary/claim-metrics.ts';
+import { DEPLOYMENTS, ROUTES } from './vocabulary/topology.ts';
 
 export const RESULTS_SCHEMA_VERSION = 2;
 
-import type { ClaimComparison, ClaimUnit } from './vocabulary/claim-metrics.ts';
-import type { DeploymentName, RouteName, VariantName } from './vocabulary/topology.ts';
+const routeName = z.enum(ROUTES).describe('A route the load generator drives.');
+const variantName = z
+  .string()
+  .describe('A variant of a deployment, e.g. `monolith`, `split`, `split/retry`: a column of the report.');
+const nullableNumber = z.number().nullable();
 
-/** Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed. */
-export interface LatencySummary {
-  p50: number | null;
-  p90: number | null;
-  p99: number | null;
-  max: number | null;
-}
+const latencySummarySchema = z
+  .object({ p50: nullableNumber, p90: nullableNumber, p99: nullableNumber, max: nullableNumber })
+  .meta({
+    id: 'LatencySummary',
+    description:
+      'Latency percentiles of the requests in one bucket, in milliseconds; null when no request completed.',
+  });
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
 
-/** Outcome counts of the requests sent in one bucket (one second, or one phase). */
-export interface OutcomeCounts {
-  /** Requests that got an answer or an error (bucketed by the second they were sent). */
-  completed: number;
-  ok: number;
-  /** Failures grouped by cause: `deadline`, `refused`, `reset`, `dns`, `upstream_status`, `client_timeout`, `http_500`, ... */
-  failures: Record<string, number>;
-  /** Latency of every completed request, success or failure. */
-  latencyMs: LatencySummary;
-  /** Latency of the failed requests only: how long a user waited to learn it failed. */
-  failureLatencyMs: LatencySummary;
-}
+const outcomeCountsSchema = z
+  .object({
+    completed: z
+      .number()
+      .describe('Requests that got an answer or an error (bucketed by the second they were sent).'),
+    ok: z.number(),
+    failures: z
+      .record(z.string(), z.number())
+      .describe(
+        'Failures grouped by cause: `deadline`, `refused`, `reset`, `dns`, `upstream_status`, ' +
+          '`client_timeout`, `http_500`, ...',
+      ),
+    latencyMs: latencySummarySchema.describe('Latency of every completed request, success or failure.'),
+    failureLatencyMs: latencySummarySchema.describe(
+      'Latency of the failed requests only: how long a user waited to learn it failed.',
+    ),
+  })
+  .describe('Outcome counts of the requests sent in one bucket (one second, or one phase).');
+export type OutcomeCounts = z.infer<typeof outcomeCountsSchema>;
 
-export interface SecondSample extends OutcomeCounts {
-  /** Second of the timeline in which these requests were sent. */
-  t: number;
-}
+const secondSampleSchema = outcomeCountsSchema
+  .extend({ t: z.number().describe('Second of the timeline in which these requests were sent.') })
+  .meta({ id: 'SecondSample', description: 'The requests sent in one second of the timeline.' });
+export type SecondSample = z.infer<typeof secondSampleSchema>;
 
-export interface PhaseSummary extends OutcomeCounts {
-  phase: string;
-  /** ok / completed, 0..1; null when nothing completed. */
-  successRate: number | null;
-  /**
-   * Seconds from the start of the phase until the first failure of a request due in it was observed
-   * (due time + latency); null when none failed. Shows how long a fault takes to surface, e.g. a DNS
-   * failure hidden by a cached answer until its TTL runs out.
-   */
-  firstFailureAfterS: number | null;
-}
+const phaseSummarySchema = outcomeCountsSchema
+  .extend({
+    phase: z.string(),
+    successRate: nullableNumber.describe('ok / completed, 0..1; null when nothing completed.'),
+    firstFailureAfterS: nullableNumber.describe(
+      'Seconds from the start of the phase until the first failure of a request due in it was observed ' +
+        '(due time + latency); null when none failed. Shows how long a fault takes to surface, e.g. a DNS ' +
+        'failure hidden by a cached answer until its TTL runs out.',
+    ),
+  })
+  .meta({ id: 'PhaseSummary', description: 'The requests of one route that were due in one phase.' });
+export type PhaseSummary = z.infer<typeof phaseSummarySchema>;
 
-export interface RouteResult {
-  route: RouteName;
-  /** What was actually driven, e.g. `POST /checkout on signup-service via edge-signup`. */
-  target: string;
-  seconds: SecondSample[];
-  phases: PhaseSummary[];
-}
+const routeResultSchema = z
+  .object({
+    route: routeName,
+    target: z
+      .string()
+      .describe('What was actually driven, e.g. `POST /checkout on signup-service via edge-signup`.'),
+    seconds: z.array(secondSampleSchema),
+    phases: z.array(phaseSummarySchema),
+  })
+  .meta({ id: 'RouteResult', description: 'What one route saw, second by second and phase by phase.' });
+export type RouteResult = z.infer<typeof routeResultSchema>;
 
-/** One sample of a service's own `/metrics`, scraped once a second. */
-export interface ServiceSample {
-  t: number;
-  eventLoopDelayP99Ms: number | null;
-  requestsInFlight: number | null;
-  outboundInFlight: number | null;
-  /** Cumulative counters since the service started (null when the scrape failed or the field is absent). */
-  requestsTotal?: number | null;
-  /** Logical calls to payment-service (one per checkout). */
-  outboundCallsTotal?: number | null;
-  /** HTTP attempts sent to payment-service: attempts / calls is the retry amplification. */
-  outboundAttemptsTotal?: number | null;
-  bulkheadRejectionsTotal?: number | null;
-  /** `closed`, `open`, `halfOpen`, `isolated` as cockatiel reports it (Open -> HalfOpen only on the next call). */
-  circuitState?: string | null;
-}
+const cumulative = (description: string) => nullableNumber.optional().describe(description);
 
-/** What each service did in one phase, from the differences of its counters across the phase. */
-export interface ServicePhaseSummary {
-  service: string;
-  phase: string;
-  /** Requests the service received per second: the load it really saw, retries included. */
-  requestsPerSecond: number | null;
-  /** HTTP attempts per logical outbound call: 1 without retries. */
-  attemptsPerCall: number | null;
-  bulkheadRejections: number | null;
-  /** The most outbound calls the service had in flight at once (sampled once a second). */
-  outboundInFlightMax: number | null;
-  /** Every circuit state the service reported during the phase, in order, without repeats. */
-  circuitStates: string[];
-}
+const serviceSampleSchema = z
+  .object({
+    t: z.number(),
+    eventLoopDelayP99Ms: nullableNumber,
+    requestsInFlight: nullableNumber,
+    outboundInFlight: nullableNumber,
+    requestsTotal: cumulative(
+      'Requests received since the service started. The `*Total` fields are cumulative counters ' +
+        '(null when the scrape failed or the field is absent).',
+    ),
+    outboundCallsTotal: cumulative('Logical calls to payment-service (one per checkout).'),
+    outboundAttemptsTotal: cumulative(
+      'HTTP attempts sent to payment-service: attempts / calls is the retry amplification.',
+    ),
+    bulkheadRejectionsTotal: cumulative('Calls the bulkhead rejected since the service started.'),
+    circuitState: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        '`closed`, `open`, `halfOpen`, `isolated` as cockatiel reports it (Open -> HalfOpen only on the next call).',
+      ),
+  })
+  .meta({
+    id: 'ServiceSample',
+    description: "One sample of a service's own `/metrics`, scraped once a second.",
+  });
+export type ServiceSample = z.infer<typeof serviceSampleSchema>;
 
-export interface ServiceResult {
-  service: string;
-  samples: ServiceSample[];
-}
+const servicePhaseSummarySchema = z
+  .object({
+    service: z.string(),
+    phase: z.string(),
+    requestsPerSecond: nullableNumber.describe(
+      'Requests the service received per second: the load it really saw, retries included.',
+    ),
+    attemptsPerCall: nullableNumber.describe('HTTP attempts per logical outbound call: 1 without retries.'),
+    bulkheadRejections: nullableNumber,
+    outboundInFlightMax: nullableNumber.describe(
+      'The most outbound calls the service had in flight at once (sampled once a second).',
+    ),
+    circuitStates: z
+      .array(z.string())
+      .describe('Every circuit state the service reported during the phase, in order, without repeats.'),
+  })
+  .meta({
+    id: 'ServicePhaseSummary',
+    description: 'What each service did in one phase, from the differences of its counters across the phase.',
+  });
+export type ServicePhaseSummary = z.infer<typeof servicePhaseSummarySchema>;
 
-export interface DeploymentResult {
-  /** Per service and phase: received load, retry amplification, bulkhead rejections, circuit states. */
-  servicePhases?: ServicePhaseSummary[];
-  /** The variant's name (`split/retry`); equal to `topology` for a plain deployment. */
-  deployment: VariantName;
-  topology: DeploymentName;
-  /** The variant's settings as the services got them, e.g. `{ PAYMENT_POLICY: 'retry' }`. */
-  settings: Record<string, string>;
-  /** What each service could use: a container's CPU and memory quota, or its CPU pinning on local. */
-  resources?: Record<string, string>;
-  routes: RouteResult[];
-  services: ServiceResult[];
-  /**
-   * For each phase with faults and each route: seconds after the phase ended (the heal) until the route
-   * had 3 successful seconds in a row again (>= 95 % ok); null if it never did. 1 s resolution.
-   */
-  recovery: { route: RouteName; afterPhase: string; seconds: number | null }[];
-  /** Row counts after the load stopped and the system settled. */
-  audit: AuditResult;
-}
+const serviceResultSchema = z
+  .object({ service: z.string(), samples: z.array(serviceSampleSchema) })
+  .meta({ id: 'ServiceResult', description: "One service's own metrics over the run." });
+export type ServiceResult = z.infer<typeof serviceResultSchema>;
 
-export interface AuditResult {
-  users: number;
-  payments: number;
-  /** Checkouts that created a user but no payment. Always 0 in the monolith, by its one transaction. */
-  orphanUsers: number;
-  /** Checkout users charged more than once. */
-  doubleCharges: number;
-  /** Pays and checkouts answered 2xx whose rows are missing: writes the system acknowledged and lost. */
-  acknowledgedWithoutRow: number;
-  /** Pays and checkouts the client saw fail whose charge is in the ledger all the same. */
-  failedButCommitted: number;
-  /** How long the lab waited after the load for outbox relays and saga reconcilers to finish. */
-  settledAfterMs?: number;
-  /** Outbox rows and saga checkouts still unresolved when the audit ran (-1: a service did not answer). */
-  stillPending?: number;
-}
+const auditResultSchema = z
+  .object({
+    users: z.number(),
+    payments: z.number(),
+    orphanUsers: z
+      .number()
+      .describe(
+        'Checkouts that created a user but no payment. Always 0 in the monolith, by its one transaction.',
+      ),
+    doubleCharges: z.number().describe('Checkout users charged more than once.'),
+    acknowledgedWithoutRow: z
+      .number()
+      .describe(
+        'Pays and checkouts answered 2xx whose rows are missing: writes the system acknowledged and lost.',
+      ),
+    failedButCommitted: z
+      .number()
+      .describe('Pays and checkouts the client saw fail whose charge is in the ledger all the same.'),
+    settledAfterMs: z
+      .number()
+      .optional()
+      .describe('How long the lab waited after the load for outbox relays and saga reconcilers to finish.'),
+    stillPending: z
+      .number()
+      .optional()
+      .describe(
+        'Outbox rows and saga checkouts still unresolved when the audit ran (-1: a service did not answer).',
+      ),
+  })
+  .meta({ id: 'AuditResult', description: 'Row counts after the load stopped and the system settled.' });
+export type AuditResult = z.infer<typeof auditResultSchema>;
 
-export interface PhaseWindow {
-  name: string;
-  startS: number;
-  endS: number;
-  /** What happens in this phase, in the scenario's words. */
-  story?: string;
-}
+const deploymentResultSchema = z
+  .object({
+    deployment: variantName.describe(
+      "The variant's name (`split/retry`); equal to `topology` for a plain deployment.",
+    ),
+    topology: z.enum(DEPLOYMENTS).describe('The way the domain was deployed: one process, or services.'),
+    settings: z
+      .record(z.string(), z.string())
+      .describe("The variant's settings as the services got them, e.g. `{ PAYMENT_POLICY: 'retry' }`."),
+    resources: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        "What each service could use: a container's CPU and memory quota, or its CPU pinning on local.",
+      ),
+    routes: z.array(routeResultSchema),
+    services: z.array(serviceResultSchema),
+    servicePhases: z
+      .array(servicePhaseSummarySchema)
+      .optional()
+      .describe(
+        'Per service and phase: received load, retry amplification, bulkhead rejections, circuit states.',
+      ),
+    recovery: z
+      .array(z.object({ route: routeName, afterPhase: z.string(), seconds: nullableNumber }))
+      .describe(
+        'For each phase with faults and each route: seconds after the phase ended (the heal) until the route ' +
+          'had 3 successful seconds in a row again (>= 95 % ok); null if it never did. 1 s resolution.',
+      ),
+    audit: auditResultSchema,
+  })
+  .meta({
+    id: 'DeploymentResult',
+    description: 'Everything measured on one variant: one column of the report.',
+  });
+export type DeploymentResult = z.infer<typeof deploymentResultSchema>;
 
-export interface FaultWindow {
-  /** Fault vocabulary name: `latency`, `partition`, `outage`, ... */
-  fault: string;
-  /** What the fault was aimed at: a link (`payment-api`), a DNS name, a service, a database, a route. */
-  link: string;
-  description: string;
-  startS: number;
-  endS: number;
-  /** Variants the fault touched (a fault on `payment-api` only touches split ones). */
-  deployments: VariantName[];
-}
+const phaseWindowSchema = z
+  .object({
+    name: z.string(),
+    startS: z.number(),
+    endS: z.number(),
+    story: z.string().optional().describe("What happens in this phase, in the scenario's words."),
+  })
+  .meta({ id: 'PhaseWindow', description: 'One phase of the timeline.' });
+export type PhaseWindow = z.infer<typeof phaseWindowSchema>;
 
-export interface ClaimResult {
-  id: string;
-  description: string;
-  deployment: VariantName;
-  route: RouteName;
-  phase: string;
-  /** The metric as the scenario writes it: `latencyP99Ms`, `causeShare:deadline`, `audit:orphanUsers`. */
-  metric: string;
-  /** Present when the claim compares its metric with the same metric of another deployment or phase. */
-  relativeTo?: ClaimComparison;
-  /** The unit of `observed`, `atLeast` and `atMost` (see lab/vocabulary/claim-metrics.ts). */
-  unit: ClaimUnit;
-  /** The tolerance: the observed value had to be at least / at most this. */
-  atLeast?: number;
-  atMost?: number;
-  observed: number | null;
-  held: boolean;
-}
+const faultWindowSchema = z
+  .object({
+    fault: z.string().describe('Fault vocabulary name: `latency`, `partition`, `outage`, ...'),
+    link: z
+      .string()
+      .describe(
+        'What the fault was aimed at: a link (`payment-api`), a DNS name, a service, a database, a route.',
+      ),
+    description: z.string(),
+    startS: z.number(),
+    endS: z.number(),
+    deployments: z
+      .array(variantName)
+      .describe('Variants the fault touched (a fault on `payment-api` only touches split ones).'),
+  })
+  .meta({ id: 'FaultWindow', description: 'One fault and when it was applied.' });
+export type FaultWindow = z.infer<typeof faultWindowSchema>;
 
-export interface RunResults {
-  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  runId: string;
-  scenario: {
-    name: string;
-    /** The question the scenario answers. */
-    title: string;
-    /** The claim of the monolith-versus-services argument that it tests. */
-    claim: string;
-    whatToLookAt: string[];
-  };
-  startedAt: string;
-  finishedAt: string;
-  wallTimeMs: number;
-  runtime: { name: string; details: Record<string, string> };
-  /**
-   * Requests per second offered per route by the open-model generator, and the most requests it lets
-   * be in flight on the route before it counts `generator_limit` instead of sending.
-   */
-  load: { route: RouteName; ratePerSecond: number; maxInFlight: number }[];
-  phases: PhaseWindow[];
-  faults: FaultWindow[];
-  deployments: DeploymentResult[];
-  hypothesis: { held: boolean; claims: ClaimResult[] };
+const claimMetricSyntaxes = Object.values(CLAIM_METRICS).map((spec) => spec.syntax);
+
+export const claimResultSchema = z
+  .object({
+    id: z.string(),
+    description: z.string().describe("What the claim says, in the scenario's words."),
+    deployment: variantName,
+    route: routeName,
+    phase: z.string(),
+    metric: z
+      .string()
+      .describe(`The metric as the scenario writes it, one of: ${claimMetricSyntaxes.join(', ')}.`),
+    relativeTo: claimComparisonSchema
+      .optional()
+      .describe(
+        'Present when the claim compares its metric with the same metric of another deployment or phase.',
+      ),
+    unit: claimUnitSchema,
+    atLeast: z.number().optional().describe('The tolerance: the observed value had to be at least this.'),
+    atMost: z.number().optional().describe('The tolerance: the observed value had to be at most this.'),
+    observed: nullableNumber.describe('The measured value in `unit`; null when nothing was measured.'),
+    held: z.boolean(),
+  })
+  .meta({ id: 'ClaimResult', description: 'One claim of the hypothesis and what was observed.' });
+export type ClaimResult = z.infer<typeof claimResultSchema>;
+
+export const runResultsSchema = z
+  .object({
+    schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+    runId: z.string(),
+    scenario: z.object({
+      name: z.string(),
+      title: z.string().describe('The question the scenario answers.'),
+      claim: z.string().describe('The claim of the monolith-versus-services argument that it tests.'),
+      whatToLookAt: z.array(z.string()),
+    }),
+    startedAt: z.string().describe('ISO 8601 timestamp.'),
+    finishedAt: z.string().describe('ISO 8601 timestamp.'),
+    wallTimeMs: z.number(),
+    runtime: z.object({ name: z.string(), details: z.record(z.string(), z.string()) }),
+    load: z
+      .array(z.object({ route: routeName, ratePerSecond: z.number(), maxInFlight: z.number() }))
+      .describe(
+        'Requests per second offered per route by the open-model generator, and the most requests it lets ' +
+          'be in flight on the route before it counts `generator_limit` instead of sending.',
+      ),
+    phases: z.array(phaseWindowSchema),
+    faults: z.array(faultWindowSchema),
+    deployments: z.array(deploymentResultSchema),
+    hypothesis: z.object({ held: z.boolean(), claims: z.array(claimResultSchema) }),
+  })
+  .meta({
+    title: `splitlab results.json, schema version ${RESULTS_SCHEMA_VERSION}`,
+    description:
+      'The result of one scenario run: reports/<run>/results.json. Times are seconds from the start of ' +
+      "the deployment's timeline (`t`), durations are milliseconds.",
+  });
+export type RunResults = z.infer<typeof runResultsSchema>;
+
+/**
+ * The JSON Schema of results.json as the text of schemas/results.schema.json (`npm run schema` writes
+ * it; a unit test fails when the checked-in file differs).
+ *
+ * @example await writeFile('schemas/results.schema.json', resultsJsonSchemaText());
+ */
+export function resultsJsonSchemaText(): string {
+  return `${JSON.stringify(z.toJSONSchema(runResultsSchema), null, 2)}\n`;
 }

@@ -1,5 +1,6 @@
 import type { ClaimResult, DeploymentResult, PhaseSummary } from '../results.ts';
 import { claimUnit, parseClaimMetric, type ClaimMetric } from '../vocabulary/claim-metrics.ts';
+import type { RouteName } from '../vocabulary/topology.ts';
 import type { ClaimDefinition, Scenario } from './define-scenario.ts';
 
 // Scenarios are validated at load, so a metric that does not parse here is a bug in the lab.
@@ -9,52 +10,56 @@ function parsed(metric: string): ClaimMetric {
   return result;
 }
 
-type Measured = Pick<ClaimDefinition, 'route' | 'phase' | 'metric'>;
+/** Where a metric is read: one route and phase of one deployment's results. */
+interface MeasuredAt {
+  deployment: DeploymentResult;
+  route: RouteName;
+  phase: string;
+}
 
-/** The value of one metric for one route and phase of one deployment, or null when nothing was measured. */
-export function measure(claim: Measured, deployment: DeploymentResult | undefined): number | null {
-  if (!deployment) return null;
-  if (claim.metric.startsWith('audit:')) {
-    const count = claim.metric.slice('audit:'.length) as keyof DeploymentResult['audit'];
-    return deployment.audit[count] ?? null;
-  }
-  if (claim.metric.startsWith('service:')) {
-    const [, service, field] = claim.metric.split(':') as [
-      string,
-      string,
-      'requestsPerSecond' | 'attemptsPerCall' | 'bulkheadRejections',
-    ];
-    const summary = deployment.servicePhases?.find(
-      (entry) => entry.service === service && entry.phase === claim.phase,
-    );
-    return summary?.[field] ?? null;
-  }
-  const route = deployment.routes.find((candidate) => candidate.route === claim.route);
-  if (!route) return null;
-  if (claim.metric === 'recoverySeconds') {
-    return (
-      deployment.recovery.find((entry) => entry.route === claim.route && entry.afterPhase === claim.phase)
-        ?.seconds ?? null
-    );
-  }
-  const phase: PhaseSummary | undefined = route.phases.find((candidate) => candidate.phase === claim.phase);
-  if (!phase) return null;
-  switch (claim.metric) {
+function routePhase({ deployment, route, phase }: MeasuredAt): PhaseSummary | undefined {
+  return deployment.routes
+    .find((candidate) => candidate.route === route)
+    ?.phases.find((candidate) => candidate.phase === phase);
+}
+
+/**
+ * The value of one metric where it is measured, or null when nothing was measured. One case per family:
+ * the compiler rejects a family of the table that has no case here.
+ */
+function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null {
+  switch (metric.family) {
     case 'successRate':
-      return phase.successRate;
+      return routePhase(at)?.successRate ?? null;
     case 'latencyP50Ms':
-      return phase.latencyMs.p50;
+      return routePhase(at)?.latencyMs.p50 ?? null;
     case 'latencyP99Ms':
-      return phase.latencyMs.p99;
+      return routePhase(at)?.latencyMs.p99 ?? null;
     case 'failureLatencyP50Ms':
-      return phase.failureLatencyMs.p50;
+      return routePhase(at)?.failureLatencyMs.p50 ?? null;
     case 'firstFailureSeconds':
-      return phase.firstFailureAfterS;
-    default: {
-      const cause = claim.metric.slice('causeShare:'.length);
-      const failures = Object.values(phase.failures).reduce((sum, count) => sum + count, 0);
-      return failures === 0 ? null : (phase.failures[cause] ?? 0) / failures;
+      return routePhase(at)?.firstFailureAfterS ?? null;
+    case 'causeShare': {
+      const failures = routePhase(at)?.failures;
+      if (!failures) return null;
+      const total = Object.values(failures).reduce((sum, count) => sum + count, 0);
+      return total === 0 ? null : (failures[metric.cause] ?? 0) / total;
     }
+    case 'recoverySeconds':
+      return (
+        at.deployment.recovery.find((entry) => entry.route === at.route && entry.afterPhase === at.phase)
+          ?.seconds ?? null
+      );
+    case 'audit':
+      return at.deployment.audit[metric.count];
+    case 'service':
+      return (
+        at.deployment.servicePhases?.find(
+          (entry) => entry.service === metric.service && entry.phase === at.phase,
+        )?.[metric.field] ?? null
+      );
+    default:
+      return metric satisfies never;
   }
 }
 
@@ -64,13 +69,16 @@ export function measure(claim: Measured, deployment: DeploymentResult | undefine
  * ratio's divisor is 0.
  */
 export function observe(claim: ClaimDefinition, deployments: readonly DeploymentResult[]): number | null {
-  const find = (name: string): DeploymentResult | undefined =>
-    deployments.find((deployment) => deployment.deployment === name);
-  const value = measure(claim, find(claim.deployment));
+  const metric = parsed(claim.metric);
+  const measure = (deploymentName: string, phase: string): number | null => {
+    const deployment = deployments.find((candidate) => candidate.deployment === deploymentName);
+    return deployment ? measureClaimMetric(metric, { deployment, route: claim.route, phase }) : null;
+  };
+  const value = measure(claim.deployment, claim.phase);
   if (!claim.relativeTo || value === null) return value;
   const reference = measure(
-    { ...claim, phase: claim.relativeTo.phase ?? claim.phase },
-    find(claim.relativeTo.deployment ?? claim.deployment),
+    claim.relativeTo.deployment ?? claim.deployment,
+    claim.relativeTo.phase ?? claim.phase,
   );
   if (reference === null) return null;
   if (claim.relativeTo.by === 'difference') return Math.round((value - reference) * 1000) / 1000;

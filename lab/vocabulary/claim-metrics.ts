@@ -1,24 +1,24 @@
+import { z } from 'zod';
 import { SERVICES, type ServiceName } from './faults.ts';
 
 /**
  * The claim metrics: everything a hypothesis can measure, in one table. Validation (`defineScenario`),
  * evaluation (`evaluate-claims.ts`), the report and the terminal summary all read it, so a new metric is
- * one entry here plus the line in `measureClaimMetric` that the compiler asks for.
+ * one entry here plus the case in `measureClaimMetric` that the compiler asks for.
  *
  * A metric is written as a string in a scenario: a family, then its parameters after colons, e.g.
  * `successRate`, `causeShare:deadline`, `audit:orphanUsers`, `service:payment-service:attemptsPerCall`.
  */
 
 /** The unit a claim's observed value and its bounds are in; the report and the summary format by it. */
-export type ClaimUnit =
-  /** 0..1, shown as a percentage. */
-  | 'ratio'
-  /** A multiple of another measurement (a claim `relativeTo` with `by: 'ratio'`), shown as ×1.5. */
-  | 'factor'
-  | 'ms'
-  | 's'
-  | 'count'
-  | 'perSecond';
+export const claimUnitSchema = z
+  .enum(['ratio', 'factor', 'ms', 's', 'count', 'perSecond'])
+  .describe(
+    'ratio: 0..1, shown as a percentage; factor: a multiple of another measurement (a claim relativeTo ' +
+      "with by 'ratio'), shown as ×1.5; ms: milliseconds; s: seconds; count: a number of things; " +
+      'perSecond: a rate',
+  );
+export type ClaimUnit = z.infer<typeof claimUnitSchema>;
 
 export const AUDIT_COUNTS = [
   'orphanUsers',
@@ -60,12 +60,20 @@ interface ClaimMetricSpec {
   parse: (parameters: string[]) => ClaimMetric | string;
 }
 
+/** The families written as a bare name. */
+type ParameterlessFamily = Exclude<
+  ClaimMetric,
+  { cause: string } | { count: string } | { service: string }
+>['family'];
+
 const noParameters =
-  (family: Extract<ClaimMetric, { family: string }>['family']) =>
+  (family: ParameterlessFamily) =>
   (parameters: string[]): ClaimMetric | string =>
-    parameters.length === 0
-      ? ({ family } as ClaimMetric)
-      : `${family} takes no parameters (got ":${parameters.join(':')}")`;
+    parameters.length === 0 ? { family } : `${family} takes no parameters (got ":${parameters.join(':')}")`;
+
+function isOneOf<T extends string>(values: readonly T[], value: string | undefined): value is T {
+  return values.some((allowed) => allowed === value);
+}
 
 const fixed = (unit: ClaimUnit) => (): ClaimUnit => unit;
 
@@ -130,8 +138,8 @@ export const CLAIM_METRICS = {
     unit: fixed('count'),
     parse: (parameters) => {
       const [count] = parameters;
-      return parameters.length === 1 && (AUDIT_COUNTS as readonly string[]).includes(count ?? '')
-        ? { family: 'audit', count: count as AuditCount }
+      return parameters.length === 1 && isOneOf(AUDIT_COUNTS, count)
+        ? { family: 'audit', count }
         : `audit needs one of ${AUDIT_COUNTS.join(', ')}, e.g. audit:orphanUsers`;
     },
   },
@@ -145,11 +153,10 @@ export const CLAIM_METRICS = {
       const [service, field] = parameters;
       if (parameters.length !== 2)
         return 'service needs a service and a field, e.g. service:payment-service:attemptsPerCall';
-      if (!(SERVICES as readonly string[]).includes(service ?? ''))
-        return `service "${service}" is not one of ${SERVICES.join(', ')}`;
-      if (!(SERVICE_FIELDS as readonly string[]).includes(field ?? ''))
+      if (!isOneOf(SERVICES, service)) return `service "${service}" is not one of ${SERVICES.join(', ')}`;
+      if (!isOneOf(SERVICE_FIELDS, field))
         return `service field "${field}" is not one of ${SERVICE_FIELDS.join(', ')}`;
-      return { family: 'service', service: service as ServiceName, field: field as ServiceField };
+      return { family: 'service', service, field };
     },
   },
 } as const satisfies Record<ClaimMetricFamily, ClaimMetricSpec>;
@@ -178,11 +185,23 @@ export function claimMetricUnit(metric: ClaimMetric): ClaimUnit {
 }
 
 /** A claim's comparison with the same metric elsewhere: a ratio (the default) or a difference. */
-export interface ClaimComparison {
-  deployment?: string;
-  phase?: string;
-  by?: 'ratio' | 'difference';
-}
+export const claimComparisonSchema = z
+  .object({
+    deployment: z
+      .string()
+      .optional()
+      .describe("The other deployment (variant); the claim's own when absent."),
+    phase: z.string().optional().describe("The other phase; the claim's own when absent."),
+    by: z
+      .enum(['ratio', 'difference'])
+      .optional()
+      .describe('The metric divided by (ratio, the default) or minus (difference) the other measurement.'),
+  })
+  .meta({
+    id: 'ClaimComparison',
+    description: 'Compares the metric with the same metric of another deployment and/or phase.',
+  });
+export type ClaimComparison = z.infer<typeof claimComparisonSchema>;
 
 /** The unit of a claim's observed value: a ratio of two measurements is a factor, a difference keeps the unit. */
 export function claimUnit(metric: ClaimMetric, relativeTo?: ClaimComparison): ClaimUnit {

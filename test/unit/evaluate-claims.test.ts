@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { partition } from '../../lab/vocabulary/faults.ts';
-import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
+import {
+  defineScenario,
+  type ClaimDefinition,
+  type ScenarioDefinition,
+} from '../../lab/scenario/define-scenario.ts';
 import { evaluateClaims } from '../../lab/scenario/evaluate-claims.ts';
 import type { DeploymentResult } from '../../lab/results.ts';
 
@@ -68,7 +72,9 @@ describe('evaluateClaims', () => {
     expect(evaluateClaims(scenario, [deployment(0.95)])[0]).toMatchObject({
       held: true,
       observed: 0.95,
-      expected: '>= 0.9',
+      metric: 'successRate',
+      unit: 'ratio',
+      atLeast: 0.9,
     });
   });
 
@@ -91,7 +97,86 @@ describe('evaluateClaims', () => {
     const monolith = { ...deployment(1), deployment: 'monolith' as const };
     monolith.routes[0]!.phases[0]!.latencyMs = { p50: 2, p90: 3, p99: 4, max: 5 };
     const [claim] = evaluateClaims(relative, [monolith, deployment(1)]);
-    expect(claim).toMatchObject({ observed: 2.5, held: true, metric: 'latencyP50Ms ratio to monolith' });
+    expect(claim).toEqual({
+      id: 'split-vs-monolith',
+      description: 'split p50 is at least the monolith p50',
+      deployment: 'split',
+      route: 'pay',
+      phase: 'cut',
+      metric: 'latencyP50Ms',
+      relativeTo: { deployment: 'monolith' },
+      unit: 'factor',
+      atLeast: 1,
+      observed: 2.5,
+      held: true,
+    });
+  });
+
+  it('compares as a difference in the metric unit', () => {
+    const difference = defineScenario({
+      ...valid(),
+      hypothesis: [
+        {
+          id: 'slower',
+          says: 'split p99 is at most 10 ms above the monolith',
+          deployment: 'split',
+          route: 'pay',
+          phase: 'cut',
+          metric: 'latencyP99Ms',
+          relativeTo: { deployment: 'monolith', by: 'difference' },
+          atMost: 10,
+        },
+      ],
+    });
+    const monolith = { ...deployment(1), deployment: 'monolith' as const };
+    monolith.routes[0]!.phases[0]!.latencyMs = { p50: 2, p90: 3, p99: 4, max: 5 };
+    expect(evaluateClaims(difference, [monolith, deployment(1)])[0]).toMatchObject({
+      observed: 3,
+      unit: 'ms',
+      held: true,
+    });
+  });
+
+  it('measures every family of the table where it lives', () => {
+    const measured = deployment(0.9);
+    measured.routes[0]!.phases[0]!.failures = { reset: 1, deadline: 3 };
+    measured.recovery = [{ route: 'pay', afterPhase: 'cut', seconds: 4 }];
+    measured.audit.doubleCharges = 2;
+    measured.servicePhases = [
+      {
+        service: 'payment-service',
+        phase: 'cut',
+        requestsPerSecond: 12.5,
+        attemptsPerCall: 1.5,
+        bulkheadRejections: 0,
+        outboundInFlightMax: null,
+        circuitStates: [],
+      },
+    ];
+    const observed = (metric: ClaimDefinition['metric']) => {
+      const hypothesis = [{ ...valid().hypothesis[0]!, metric, atLeast: 0 }];
+      return evaluateClaims(defineScenario({ ...valid(), hypothesis }), [measured])[0];
+    };
+    expect(observed('successRate')).toMatchObject({ observed: 0.9, unit: 'ratio' });
+    expect(observed('latencyP50Ms')).toMatchObject({ observed: 5, unit: 'ms' });
+    expect(observed('latencyP99Ms')).toMatchObject({ observed: 7, unit: 'ms' });
+    expect(observed('failureLatencyP50Ms')).toMatchObject({ observed: 3, unit: 'ms' });
+    expect(observed('firstFailureSeconds')).toMatchObject({ observed: 1.5, unit: 's' });
+    expect(observed('causeShare:deadline')).toMatchObject({ observed: 0.75, unit: 'ratio' });
+    expect(observed('causeShare:dns')).toMatchObject({ observed: 0, unit: 'ratio' });
+    expect(observed('recoverySeconds')).toMatchObject({ observed: 4, unit: 's' });
+    expect(observed('audit:doubleCharges')).toMatchObject({ observed: 2, unit: 'count' });
+    expect(observed('service:payment-service:requestsPerSecond')).toMatchObject({
+      observed: 12.5,
+      unit: 'perSecond',
+    });
+    expect(observed('service:payment-service:attemptsPerCall')).toMatchObject({
+      observed: 1.5,
+      unit: 'count',
+    });
+    // Not measured: a service without a summary, a field the service did not report.
+    expect(observed('service:signup-service:attemptsPerCall')).toMatchObject({ observed: null, held: false });
+    expect(observed('service:payment-service:outboundInFlightMax')).toMatchObject({ observed: null });
   });
 
   it('reads audit counts', () => {

@@ -31,7 +31,7 @@ describe('writeRunReport', () => {
     expect(htmlPath).toBe(join(runDir, 'index.html'));
     expect(jsonPath).toBe(join(runDir, 'results.json'));
     const json = await readFile(jsonPath, 'utf8');
-    expect(json).toContain('\n  "schemaVersion": 1,');
+    expect(json).toContain('\n  "schemaVersion": 2,');
     expect(JSON.parse(json)).toEqual(results);
     expect(await readFile(htmlPath, 'utf8')).toBe(renderRunReport(results));
   });
@@ -48,14 +48,126 @@ describe('reading results', () => {
     expect(() => parseRunResults('{', 'x.json')).toThrow(
       expect.objectContaining({ code: 'REPORT_RESULTS_NOT_JSON' }),
     );
-    expect(() => parseRunResults('{"schemaVersion": 2}', 'x.json')).toThrow(
-      expect.objectContaining({ code: 'REPORT_SCHEMA_UNSUPPORTED' }),
+    expect(() => parseRunResults('{"schemaVersion": 3}', 'x.json')).toThrow(
+      expect.objectContaining({
+        code: 'REPORT_SCHEMA_UNSUPPORTED',
+        message: 'x.json has results schema version 3; this renderer reads versions 1 and 2',
+      }),
     );
-    const noClaims = { ...makeReportResults(), hypothesis: { held: true } };
-    expect(() => parseRunResults(JSON.stringify(noClaims), 'x.json')).toThrow(/hypothesis should be/);
     await expect(readRunResults(join(reportsDir, 'missing.json'))).rejects.toMatchObject({
       code: 'REPORT_RESULTS_UNREADABLE',
     });
+  });
+
+  it('names every field at fault, the first five of them', () => {
+    const invalid = (value: unknown) => {
+      try {
+        parseRunResults(JSON.stringify(value), 'x.json');
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'REPORT_RESULTS_INVALID' });
+        return (error as Error).message;
+      }
+      throw new Error('parsed');
+    };
+    expect(invalid([])).toBe('x.json is not a splitlab results file: the top level should be an object');
+    expect(invalid({ schemaVersion: 2 })).toMatch(
+      /^x\.json is not a splitlab results file: runId should be a string; scenario should be an object; .* \(and \d+ more\)$/,
+    );
+
+    const results = makeReportResults();
+    const split = results.deployments[1]!;
+    const broken = {
+      ...results,
+      hypothesis: { held: true },
+      deployments: [results.deployments[0], { ...split, topology: 'mesh', audit: 'none' }],
+    };
+    expect(invalid(broken)).toBe(
+      'x.json is not a splitlab results file: deployments[1].topology should be one of "monolith", "split"; ' +
+        'deployments[1].audit should be an object; hypothesis.claims should be an array',
+    );
+    const claim = results.hypothesis.claims[0]!;
+    const badClaim = { ...results, hypothesis: { held: true, claims: [{ ...claim, unit: 'percent' }] } };
+    expect(invalid(badClaim)).toMatch(/hypothesis\.claims\[0\]\.unit should be one of "ratio", "factor"/);
+  });
+
+  /** The fixture as version 1 wrote it, its claims all the latency claim with these metric and expected texts. */
+  function version1(claims: [metric: string, expected: string][]) {
+    const results = makeReportResults();
+    const { id, description, deployment, route, phase, observed, held } = results.hypothesis.claims[1]!;
+    return {
+      ...results,
+      schemaVersion: 1,
+      hypothesis: {
+        held: false,
+        claims: claims.map(([metric, expected]) => ({
+          ...{ id, description, deployment, route, phase },
+          ...{ metric, expected, observed, held },
+        })),
+      },
+    };
+  }
+
+  it('reads a version 1 file, taking the comparison and tolerance out of its text', () => {
+    const v1 = version1([
+      ['latencyP99Ms', '<= 500'],
+      ['successRate', '>= 0.99'],
+      ['latencyP99Ms ratio to baseline', '>= 2'],
+      ['latencyP50Ms minus monolith', '-5 .. 20'],
+      ['latencyP99Ms ratio to monolith recovery', '4500 .. 6500'],
+    ]);
+    const read = parseRunResults(JSON.stringify(v1), 'old.json');
+    const current = makeReportResults();
+    expect(read.schemaVersion).toBe(2);
+    expect(read.deployments).toEqual(current.deployments);
+    // Field for field and in the same order as a version 2 run writes it.
+    expect(JSON.stringify(read.hypothesis.claims[0])).toBe(JSON.stringify(current.hypothesis.claims[1]));
+    expect(
+      read.hypothesis.claims.map(({ metric, relativeTo, unit, atLeast, atMost }) => ({
+        metric,
+        relativeTo,
+        unit,
+        atLeast,
+        atMost,
+      })),
+    ).toEqual([
+      { metric: 'latencyP99Ms', unit: 'ms', atMost: 500 },
+      { metric: 'successRate', unit: 'ratio', atLeast: 0.99 },
+      { metric: 'latencyP99Ms', relativeTo: { phase: 'baseline' }, unit: 'factor', atLeast: 2 },
+      {
+        metric: 'latencyP50Ms',
+        relativeTo: { deployment: 'monolith', by: 'difference' },
+        unit: 'ms',
+        atLeast: -5,
+        atMost: 20,
+      },
+      {
+        metric: 'latencyP99Ms',
+        relativeTo: { deployment: 'monolith', phase: 'recovery' },
+        unit: 'factor',
+        atLeast: 4500,
+        atMost: 6500,
+      },
+    ]);
+    expect(renderRunReport(read)).toContain('-5 ms – +20 ms');
+  });
+
+  it('names the claim of a version 1 file whose text it cannot read', () => {
+    const v1 = version1([
+      ['latencyP99Ms', '<= 500'],
+      ['speed ratio to baseline', 'about two seconds'],
+    ]);
+    expect(() => parseRunResults(JSON.stringify(v1), 'old.json')).toThrow(
+      expect.objectContaining({
+        code: 'REPORT_RESULTS_INVALID',
+        message: expect.stringMatching(
+          /^old\.json is not a splitlab results file: hypothesis\.claims\[1\]\.metric should name a claim metric \("speed" is not a known metric; .*\); hypothesis\.claims\[1\]\.expected should be like ">= 0\.95", "<= 500" or "4500 \.\. 6500" \(got "about two seconds"\)$/,
+        ),
+      }),
+    );
+    const empty = { ...v1, hypothesis: { held: true, claims: [{}] } };
+    expect(() => parseRunResults(JSON.stringify(empty), 'old.json')).toThrow(
+      /: hypothesis\.claims\[0\]\.id should be a string; .*\.phase should be a string \(and 4 more\)$/,
+    );
   });
 });
 
