@@ -1,28 +1,10 @@
 import { LabError } from '../errors.ts';
-import type { AuditCount, ClaimMetric, ServiceField } from '../vocabulary/claim-metrics.ts';
-import type { Fault, ServiceName } from '../vocabulary/faults.ts';
+import type { ClaimComparison, ClaimMetricText } from '../vocabulary/claim-metrics.ts';
+import type { Fault } from '../vocabulary/faults.ts';
 import type { QuotaOverrides } from '../vocabulary/quotas.ts';
 import type { RouteName, VariantName } from '../vocabulary/topology.ts';
 import { defaultVariants, type VariantDefinition } from '../vocabulary/variants.ts';
 import { scenarioProblems } from './scenario-schema.ts';
-
-/** The families of claim metric that take no parameters: they are written as the family's name. */
-type FamilyWithoutParameters<Metric> = Metric extends { family: infer Family }
-  ? [Exclude<keyof Metric, 'family'>] extends [never]
-    ? Family
-    : never
-  : never;
-
-/**
- * A claim metric as a scenario writes it, e.g. `successRate`, `causeShare:deadline`, `audit:orphanUsers`,
- * `service:payment-service:attemptsPerCall`. Built from the types of lab/vocabulary/claim-metrics.ts,
- * whose table says what each one measures; `defineScenario` checks it with `parseClaimMetric`.
- */
-export type ClaimMetricText =
-  | FamilyWithoutParameters<ClaimMetric>
-  | `causeShare:${string}`
-  | `audit:${AuditCount}`
-  | `service:${ServiceName}:${ServiceField}`;
 
 export interface ClaimDefinition {
   id: string;
@@ -42,7 +24,7 @@ export interface ClaimDefinition {
    * for "p99 during the flood is at least 2x its own baseline". Comparisons make claims that hold on a
    * fast laptop and a slow CI runner alike; a difference suits values near zero, where ratios swing.
    */
-  relativeTo?: { deployment?: VariantName; phase?: string; by?: 'ratio' | 'difference' };
+  relativeTo?: ClaimComparison;
 }
 
 export interface PhaseDefinition {

@@ -12,7 +12,8 @@ import {
 } from '../vocabulary/faults.ts';
 import { DEPLOYMENTS, LINK_NAMES, ROUTES } from '../vocabulary/topology.ts';
 import { POLICIES, defaultVariants } from '../vocabulary/variants.ts';
-import type { ClaimMetricText, ScenarioDefinition } from './define-scenario.ts';
+import type { ScenarioDefinition } from './define-scenario.ts';
+import type { ClaimMetricText } from '../vocabulary/claim-metrics.ts';
 
 /**
  * The shape of a scenario file, as a zod schema. Every problem is a sentence that follows the path of

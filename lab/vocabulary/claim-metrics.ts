@@ -208,3 +208,21 @@ export function claimUnit(metric: ClaimMetric, relativeTo?: ClaimComparison): Cl
   if (relativeTo && relativeTo.by !== 'difference') return 'factor';
   return claimMetricUnit(metric);
 }
+
+/** The families of claim metric that take no parameters: they are written as the family's name. */
+type FamilyWithoutParameters<Metric> = Metric extends { family: infer Family }
+  ? [Exclude<keyof Metric, 'family'>] extends [never]
+    ? Family
+    : never
+  : never;
+
+/**
+ * A claim metric as a scenario writes it, e.g. `successRate`, `causeShare:deadline`, `audit:orphanUsers`,
+ * `service:payment-service:attemptsPerCall`. Built from the types above, so a scenario file
+ * that misspells a metric does not compile; `defineScenario` checks it again with `parseClaimMetric`.
+ */
+export type ClaimMetricText =
+  | FamilyWithoutParameters<ClaimMetric>
+  | `causeShare:${string}`
+  | `audit:${AuditCount}`
+  | `service:${ServiceName}:${ServiceField}`;
