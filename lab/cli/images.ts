@@ -4,7 +4,7 @@
  * build out of the first run's clock (and out of CI's test timings).
  */
 import { connectDocker } from '../runtime/containers/docker.ts';
-import { describeImage, resolveLabImages } from '../runtime/containers/lab-images.ts';
+import { describeImage, resolveLabImages } from '../runtime/containers/resolve-images.ts';
 import { reapLeftovers } from '../runtime/containers/labels.ts';
 import { isLabError } from '../errors.ts';
 

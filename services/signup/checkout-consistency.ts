@@ -1,6 +1,6 @@
 /**
  * How split's signup-service keeps a checkout's user (its database) and payment (payment-service's
- * database) consistent, the seed text's "eventual consistency patterns like sagas or outbox patterns":
+ * database) consistent, with the eventual consistency patterns of distributed systems, sagas and outboxes:
  *
  * - `none`: commit the user, then charge. A failed charge leaves the user behind, unpaid (an orphan).
  * - `saga`: commit the user with a "pending checkout" mark, then charge. When the charge surely did not

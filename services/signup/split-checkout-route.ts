@@ -11,7 +11,6 @@ import type { PaymentGateway } from '../payment/payment-gateway.ts';
 import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
 import type { Logger } from '../runtime/log.ts';
 import { startPeriodicTask } from '../runtime/periodic-task.ts';
-import type { SignupServiceConfig } from '../signup-service.ts';
 import { checkout, type CheckoutInput } from './checkout.ts';
 import type { CheckoutConsistency } from './checkout-consistency.ts';
 import { createCheckoutsInFlight } from './checkouts-in-flight.ts';
@@ -20,6 +19,7 @@ import { relayOutbox } from './outbox-relay.ts';
 import { hashPassword, type ScryptCost } from './password-hash.ts';
 import { createSagaCheckout } from './saga-checkout.ts';
 import { reconcilePendingCheckouts } from './saga-reconciler.ts';
+import type { SignupServiceConfig } from './signup-service-config.ts';
 import { parseCheckoutRequest } from './signup-request.ts';
 import { insertUser } from './user-store.ts';
 

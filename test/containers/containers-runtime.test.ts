@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFault } from '../../lab/runtime/apply-fault.ts';
 import { containersRuntime } from '../../lab/runtime/containers/containers-runtime.ts';
 import { connectDocker } from '../../lab/runtime/containers/docker.ts';
-import { resolveLabImages } from '../../lab/runtime/containers/lab-images.ts';
+import { resolveLabImages } from '../../lab/runtime/containers/resolve-images.ts';
 import { LAB_LABEL, OWNER_PID_LABEL, reapLeftovers } from '../../lab/runtime/containers/labels.ts';
 import { crash } from '../../lab/vocabulary/faults.ts';
 import type { StartedDeployment, StartedLab } from '../../lab/runtime/runtime.ts';

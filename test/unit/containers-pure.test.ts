@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imageSourceFromEnv, runtimePackageDirs } from '../../lab/runtime/containers/lab-images.ts';
+import { runtimePackageDirs } from '../../lab/runtime/containers/package-closure.ts';
+import { imageSourceFromEnv } from '../../lab/runtime/containers/resolve-images.ts';
 import { ownerPidOfNetwork } from '../../lab/runtime/containers/labels.ts';
 import { parseLdd } from '../../lab/runtime/containers/shared-libraries.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';

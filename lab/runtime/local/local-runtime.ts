@@ -1,33 +1,19 @@
 import path from 'node:path';
-import { startProcess, type StartedProcess } from '../child-process.ts';
-import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
-import { LabError } from '../../errors.ts';
+import type { Toxiproxy } from 'toxiproxy-node-client';
+import { DEFAULTS } from '../../defaults.ts';
 import { PROJECT_ROOT } from '../../project-root.ts';
-import { waitForHealthy } from '../health.ts';
-import {
-  stopOnce,
-  type LabLog,
-  type Runtime,
-  type RuntimeAction,
-  type StartedDeployment,
-  type StartedLab,
-  type Undo,
-} from '../runtime.ts';
-import {
-  type DeploymentName,
-  type RouteName,
-  ROUTE_TARGETS,
-  linksOf,
-  type LinkName,
-} from '../../vocabulary/topology.ts';
-import { applyRuntimeAction, deploymentDatabases } from '../apply-runtime-action.ts';
+import type { LinkName } from '../../vocabulary/topology.ts';
+import { startProcess, type StartedProcess } from '../child-process.ts';
+import { allDatabases, planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
+import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
+import { stopOnce, type LabLog, type Runtime, type StartedDeployment, type StartedLab } from '../runtime.ts';
+import { startWiredDeployment } from '../start-wired-deployment.ts';
 import { createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
 import { planCpuPinning } from './cpu-pinning.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { locateToxiproxy } from './toxiproxy-binary.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
 
-export { PROJECT_ROOT };
 const SERVICES_DIR = path.join(PROJECT_ROOT, 'services');
 const LOOPBACK = '127.0.0.1';
 
@@ -36,6 +22,7 @@ export interface LocalRuntimeOptions {
   installTools?: boolean;
   /** Extra environment for every service, e.g. a cheaper SCRYPT_N in tests. */
   serviceEnv?: Record<string, string>;
+  /** Default: DEFAULTS.startTimeoutMs.local. */
   startTimeoutMs?: number;
   /** Give each split service its own half of the CPUs (default true; see cpu-pinning.ts). */
   pinCpus?: boolean;
@@ -57,12 +44,12 @@ export function localRuntime(options: LocalRuntimeOptions = {}): Runtime {
 }
 
 async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise<StartedLab> {
-  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
+  const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs.local;
   const teardown = new AsyncDisposableStack();
   try {
     const binary = await locateToxiproxy(PROJECT_ROOT, { install: options.installTools ?? true, log });
     const toxiproxy = teardown.use(await startToxiproxyServer(binary));
-    const postgres = teardown.use(await startEmbeddedPostgres(['monolith', 'signup', 'payment']));
+    const postgres = teardown.use(await startEmbeddedPostgres(allDatabases()));
     const dnsServer = teardown.use(await startDnsServer());
     const cpuPinning = options.pinCpus === false ? undefined : planCpuPinning();
     const deployments = new Set<StartedDeployment>();
@@ -85,10 +72,11 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
           : 'none (one CPU or no taskset): services share every CPU',
       },
       startDeployment: async (deployment, deploymentOptions) => {
+        const wiring = planWiring(deployment);
         // A fresh start for every deployment (and every variant of one): no rows of an earlier run.
-        await postgres.recreateDatabases(deployment === 'monolith' ? ['monolith'] : ['signup', 'payment']);
+        await postgres.recreateDatabases(wiring.databases);
         const started = await startLocalDeployment({
-          deployment,
+          wiring,
           settings: deploymentOptions?.settings ?? {},
           toxiproxy: toxiproxy.client,
           postgresUrl: (database, via) => postgres.urlFor(database, via),
@@ -112,8 +100,8 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
 }
 
 interface DeploymentContext {
-  deployment: DeploymentName;
-  toxiproxy: import('toxiproxy-node-client').Toxiproxy;
+  wiring: DeploymentWiring;
+  toxiproxy: Toxiproxy;
   postgresUrl: (database: string, via?: { host: string; port: number }) => string;
   dnsServer: StartedDnsServer;
   cpuPinning: Record<string, string> | undefined;
@@ -160,126 +148,74 @@ async function startService(
 }
 
 async function startLocalDeployment(context: DeploymentContext): Promise<StartedDeployment> {
-  const { deployment, toxiproxy } = context;
+  const { wiring, toxiproxy, dnsServer } = context;
   const teardown = new AsyncDisposableStack();
   const links = new Map<LinkName, CreatedLink>();
   // Each service remembers how it was started, so a crash can be undone by starting it again on the
   // same port: the proxies in front of it keep pointing at the right place.
   const services = new Map<string, { port: number; env: Record<string, string>; process: StartedProcess }>();
-  const link = async (name: LinkName, upstreamPort: number): Promise<CreatedLink> => {
-    const created = await createLink(toxiproxy, name, `${LOOPBACK}:0`, `${LOOPBACK}:${upstreamPort}`);
-    teardown.defer(() => removeLink(toxiproxy, name));
-    links.set(name, created);
-    return created;
+  const created = (name: LinkName): CreatedLink => {
+    const link = links.get(name);
+    if (!link) throw new Error(`bug: link ${name} not created in ${wiring.deployment}`);
+    return link;
   };
-  const postgresPort = Number(new URL(context.postgresUrl('postgres')).port);
-  const spawnService = async (name: string, env: Record<string, string>): Promise<number> => {
-    const { process: started, port } = await startService(context, name, env);
-    services.set(name, { port, env, process: started });
-    return port;
+  const running = (name: string) => {
+    const service = services.get(name);
+    if (!service) throw new Error(`bug: no process for ${name}`);
+    return service;
+  };
+  const link = async (name: LinkName, upstreamPort: number): Promise<void> => {
+    links.set(name, await createLink(toxiproxy, name, `${LOOPBACK}:0`, `${LOOPBACK}:${upstreamPort}`));
+    teardown.defer(() => removeLink(toxiproxy, name));
   };
   // Stops whichever process currently runs each service (the original or a restarted one).
   teardown.defer(async () => {
     await Promise.all([...services.values()].map((service) => service.process.stop()));
   });
-  const healthUrl = (service: string, port: number): { name: string; url: string } => {
-    const edge = [...links.values()].find(
-      (candidate) => candidate.upstream.endsWith(`:${port}`) && candidate.name.startsWith('edge-'),
-    );
-    return {
-      name: `${service} (via ${edge?.name ?? 'direct'})`,
-      url: `http://${edge?.listen ?? `${LOOPBACK}:${port}`}/healthz`,
-    };
-  };
 
-  try {
-    if (deployment === 'monolith') {
-      const db = await link('monolith-db', postgresPort);
-      const port = await spawnService('monolith', {
-        DATABASE_URL: context.postgresUrl('monolith', { host: LOOPBACK, port: db.port }),
-      });
-      await link('edge-monolith', port);
-    } else {
-      const paymentDb = await link('payment-db', postgresPort);
-      const paymentPort = await spawnService('payment-service', {
-        DATABASE_URL: context.postgresUrl('payment', { host: LOOPBACK, port: paymentDb.port }),
-      });
-      await link('edge-payment', paymentPort);
-      const paymentApi = await link('payment-api', paymentPort);
-      // Signup-service finds payment-service by name, through the lab's DNS server.
-      context.dnsServer.setRecord('payment-service', { address: LOOPBACK });
-      const signupDb = await link('signup-db', postgresPort);
-      const signupPort = await spawnService('signup-service', {
-        DATABASE_URL: context.postgresUrl('signup', { host: LOOPBACK, port: signupDb.port }),
-        PAYMENT_URL: `http://payment-service:${paymentApi.port}`,
-        DNS_SERVER: context.dnsServer.address,
-      });
-      await link('edge-signup', signupPort);
-    }
-    const missing = linksOf(deployment).filter((name) => !links.has(name));
-    if (missing.length > 0)
-      throw new Error(`bug: links not created for ${deployment}: ${missing.join(', ')}`);
-
-    // Health through the edge proxies: proves each service, its database link and its edge link work.
-    await waitForHealthy(
-      [...services].map(([name, service]) => healthUrl(name, service.port)),
-      context.startTimeoutMs,
-    );
-  } catch (error) {
-    await teardown.disposeAsync();
-    throw error instanceof LabError
-      ? error
-      : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
-  }
-
-  const stop = stopOnce(teardown);
-  const routeUrl = (route: RouteName): string => {
-    const target = ROUTE_TARGETS[deployment][route];
-    const edge = links.get(target.link);
-    if (!edge) throw new Error(`bug: no edge link ${target.link} in ${deployment}`);
-    return `http://${edge.listen}${target.path}`;
-  };
-  return {
-    deployment,
-    routeUrl,
-    services: [...services].map(([name, service]) => ({
-      name,
-      metricsUrl: `http://${LOOPBACK}:${service.port}/metrics`,
-    })),
-    databases: deploymentDatabases(deployment, (database) => context.postgresUrl(database)),
-    resources: Object.fromEntries(
-      [...services.keys()].map((name) => {
-        const cpus = context.cpuPinning?.[name];
-        return [name, cpus ? `CPU ${cpus} (taskset), no memory limit` : 'all CPUs, no memory limit'];
-      }),
-    ),
-    dnsQueryCount: (name) => context.dnsServer.queryCount(name),
-    apply: (action: RuntimeAction): Promise<Undo> =>
-      applyRuntimeAction(
-        {
-          deployment,
-          links: new Set(links.keys()),
-          toxiproxy,
-          dnsServer: context.dnsServer,
-          services: new Set(services.keys()),
-          kill: async (name) => {
-            const service = services.get(name);
-            if (!service) throw new Error(`bug: no process for ${name}`);
-            await service.process.kill();
-            // Started again on the same port: the proxies in front of it keep pointing at the right place.
-            return async () => {
-              const { process: again } = await startService(context, name, {
-                ...service.env,
-                PORT: String(service.port),
-              });
-              service.process = again;
-              await waitForHealthy([healthUrl(name, service.port)], context.startTimeoutMs);
-            };
-          },
-        },
-        action,
-      ),
-    stop,
-    [Symbol.asyncDispose]: stop,
-  };
+  return await startWiredDeployment({
+    wiring,
+    teardown,
+    toxiproxy,
+    dnsServer,
+    startTimeoutMs: context.startTimeoutMs,
+    start: async () => {
+      const postgresPort = Number(new URL(context.postgresUrl('postgres')).port);
+      // Every link listens on loopback, so a service name resolves to loopback and the port picks the link.
+      for (const record of wiring.dnsRecords) dnsServer.setRecord(record.name, { address: LOOPBACK });
+      // Loopback ports are known only once something listens: each service's database link first, then
+      // the service, then the links in front of it, which its callers are told about.
+      for (const service of wiring.services) {
+        await link(service.database.link, postgresPort);
+        const env = serviceEnvironment(service, {
+          databaseUrl: (via, database) =>
+            context.postgresUrl(database, { host: LOOPBACK, port: created(via).port }),
+          linkPort: (name) => created(name).port,
+          dnsServer: dnsServer.address,
+        });
+        const { process: started, port } = await startService(context, service.name, env);
+        services.set(service.name, { port, env, process: started });
+        for (const inFront of [...service.edgeLinks, ...service.callerLinks]) await link(inFront, port);
+      }
+    },
+    edgeUrl: (name) => `http://${created(name).listen}`,
+    metricsUrl: (name) => `http://${LOOPBACK}:${running(name).port}/metrics`,
+    auditUrl: (database) => context.postgresUrl(database),
+    resources: (name) => {
+      const cpus = context.cpuPinning?.[name];
+      return cpus ? `CPU ${cpus} (taskset), no memory limit` : 'all CPUs, no memory limit';
+    },
+    kill: async (name) => {
+      const service = running(name);
+      await service.process.kill();
+      // Started again on the same port: the proxies in front of it keep pointing at the right place.
+      return async () => {
+        const { process: again } = await startService(context, name, {
+          ...service.env,
+          PORT: String(service.port),
+        });
+        service.process = again;
+      };
+    },
+  });
 }

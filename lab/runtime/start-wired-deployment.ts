@@ -1,0 +1,93 @@
+import type { Toxiproxy } from 'toxiproxy-node-client';
+import { LabError } from '../errors.ts';
+import { ROUTE_TARGETS, type LinkName, type RouteName } from '../vocabulary/topology.ts';
+import { applyRuntimeAction } from './apply-runtime-action.ts';
+import type { DeploymentWiring } from './deployment-wiring.ts';
+import type { StartedDnsServer } from './dns-server.ts';
+import { waitForHealthy } from './health.ts';
+import { stopOnce, type RuntimeAction, type StartedDeployment, type Undo } from './runtime.ts';
+
+/** What a runtime supplies to run a planned deployment: its own start, and addresses. */
+export interface DeploymentParts {
+  wiring: DeploymentWiring;
+  /** Everything the start creates registers its undo here; a start that fails disposes it at once. */
+  teardown: AsyncDisposableStack;
+  toxiproxy: Toxiproxy;
+  dnsServer: StartedDnsServer;
+  startTimeoutMs: number;
+  /** Creates the links and starts the services: everything up to the health check. */
+  start(): Promise<void>;
+  /** `http://host:port` where an edge link listens for the load generator. */
+  edgeUrl(link: LinkName): string;
+  /** Direct (not proxied) URL of a service's /metrics. */
+  metricsUrl(service: string): string;
+  /** Direct connection string of a database, for the audit. */
+  auditUrl(database: string): string;
+  /** What a service may use, as the report shows it. */
+  resources(service: string): string;
+  /** Kills the service (SIGKILL) and returns how to start it again; waiting for health is done here. */
+  kill(service: string): Promise<() => Promise<void>>;
+}
+
+/**
+ * Starts a planned deployment with a runtime's parts and waits until every service is healthy through
+ * its edge link. A start that fails removes whatever it created and throws a LabError (STARTUP_TIMEOUT
+ * unless the failure already was one).
+ *
+ * @example
+ *   const teardown = new AsyncDisposableStack();
+ *   return await startWiredDeployment({ wiring: planWiring('split'), teardown, start, edgeUrl, ... });
+ */
+export async function startWiredDeployment(parts: DeploymentParts): Promise<StartedDeployment> {
+  const { wiring, teardown } = parts;
+  const { deployment } = wiring;
+  const healthOf = (services: readonly string[]): { name: string; url: string }[] =>
+    wiring.health
+      .filter((check) => services.includes(check.service))
+      .map((check) => ({ name: check.name, url: `${parts.edgeUrl(check.link)}/healthz` }));
+  const serviceNames = wiring.services.map((service) => service.name);
+  try {
+    await parts.start();
+    await waitForHealthy(healthOf(serviceNames), parts.startTimeoutMs);
+  } catch (error) {
+    await teardown.disposeAsync();
+    throw error instanceof LabError
+      ? error
+      : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
+  }
+  const stop = stopOnce(teardown);
+  return {
+    deployment,
+    routeUrl: (route: RouteName) => {
+      const target = ROUTE_TARGETS[deployment][route];
+      return `${parts.edgeUrl(target.link)}${target.path}`;
+    },
+    services: serviceNames.map((name) => ({ name, metricsUrl: parts.metricsUrl(name) })),
+    databases: {
+      users: parts.auditUrl(wiring.audit.users),
+      payments: parts.auditUrl(wiring.audit.payments),
+    },
+    resources: Object.fromEntries(serviceNames.map((name) => [name, parts.resources(name)])),
+    dnsQueryCount: (name) => parts.dnsServer.queryCount(name),
+    apply: (action: RuntimeAction): Promise<Undo> =>
+      applyRuntimeAction(
+        {
+          deployment,
+          links: new Set(wiring.links),
+          toxiproxy: parts.toxiproxy,
+          dnsServer: parts.dnsServer,
+          services: new Set(serviceNames),
+          kill: async (name) => {
+            const restart = await parts.kill(name);
+            return async () => {
+              await restart();
+              await waitForHealthy(healthOf([name]), parts.startTimeoutMs);
+            };
+          },
+        },
+        action,
+      ),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
