@@ -1,5 +1,5 @@
 /**
- * Every tunable default of the lab, in one place. The services own theirs (services/runtime/defaults.ts),
+ * Every tunable default of the lab, in one place. The services own theirs (services/runtime/service-defaults.ts),
  * and each service's CPU and memory quota is part of the topology (lab/vocabulary/quotas.ts).
  */
 export const DEFAULTS = {

@@ -68,7 +68,7 @@
 import { createDnsLookup } from './payment/dns-lookup.ts';
 import { createHttpPaymentGateway } from './payment/http-payment-gateway.ts';
 import { createPaymentPolicy } from './payment/payment-policy.ts';
-import { SERVICE_DEFAULTS } from './runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from './runtime/service-defaults.ts';
 import { runMain } from './runtime/run-main.ts';
 import { startService, type StartedService } from './runtime/start-service.ts';
 import { createSignupHandler } from './signup/signup-handler.ts';

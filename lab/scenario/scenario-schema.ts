@@ -12,7 +12,7 @@ import {
 } from '../vocabulary/faults.ts';
 import { DEPLOYMENTS, LINK_NAMES, ROUTES } from '../vocabulary/topology.ts';
 import { POLICIES, defaultVariants } from '../vocabulary/variants.ts';
-import type { ScenarioDefinition } from './define-scenario.ts';
+import type { ScenarioDefinition } from './scenario-definition.ts';
 import type { ClaimMetricText } from '../vocabulary/claim-metrics.ts';
 
 /**

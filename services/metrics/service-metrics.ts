@@ -5,7 +5,7 @@ import type {
   PaymentPolicyName,
   PaymentPolicyObserver,
 } from '../payment/payment-policy.ts';
-import type { CheckoutConsistency, CheckoutConsistencyObserver } from '../signup/checkout-consistency.ts';
+import type { CheckoutConsistency, CheckoutConsistencyObserver } from '../signup/consistency-strategy.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
 
 /** The JSON served at GET /metrics. Counters only grow; the lab turns them into rates per second. */

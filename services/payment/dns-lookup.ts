@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import CacheableLookup from 'cacheable-lookup';
-import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
 
 /**
  * Asks only for A records. The lab's networks are IPv4; an AAAA query that the lab's DNS server ignores

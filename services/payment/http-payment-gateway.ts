@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
 import { DEADLINE_HEADER, deadlineHeaderValue, monotonicClock, type Clock } from '../runtime/deadline.ts';
 import { idempotencyKeyForAttempt, type IdempotencyMode } from './attempt-idempotency-key.ts';
 import { chargeOutcomeForFailure } from './charge-outcome.ts';

@@ -13,7 +13,7 @@ import {
   type CircuitBreakerPolicy,
   type IPolicy,
 } from 'cockatiel';
-import { SERVICE_DEFAULTS } from '../runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
 import {
   DeadlineExceededError,
   earliestDeadline,

@@ -12,7 +12,7 @@ import {
 } from '../metrics/service-metrics.ts';
 import type { ScryptCost } from '../signup/password-hash.ts';
 import type { CommonServiceConfig } from './config.ts';
-import { SERVICE_DEFAULTS } from './defaults.ts';
+import { SERVICE_DEFAULTS } from './service-defaults.ts';
 import { createLogger, type Logger } from './log.ts';
 
 /** A running service. `close()` is safe to call twice; `await using` calls it for you. */

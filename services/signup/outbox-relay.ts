@@ -3,7 +3,7 @@ import { withTransaction } from '../db/with-transaction.ts';
 import type { RecountedGauge } from '../metrics/recounted-gauge.ts';
 import type { PaymentGateway } from '../payment/payment-gateway.ts';
 import { classifyUpstreamFailure, UpstreamError, type UpstreamFailure } from '../payment/upstream-failure.ts';
-import type { CheckoutConsistencyObserver } from './checkout-consistency.ts';
+import type { CheckoutConsistencyObserver } from './consistency-strategy.ts';
 import { claimUndelivered, countUndelivered, recordDeliveries, type OutboxRow } from './outbox-store.ts';
 
 export interface OutboxRelayDependencies {

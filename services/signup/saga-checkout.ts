@@ -10,7 +10,7 @@ import {
   type CheckoutInput,
   type CheckoutResult,
 } from './checkout.ts';
-import type { CheckoutConsistencyObserver } from './checkout-consistency.ts';
+import type { CheckoutConsistencyObserver } from './consistency-strategy.ts';
 import type { CheckoutsInFlight } from './checkouts-in-flight.ts';
 import {
   clearPendingCheckout,

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { RecountedGauge } from '../metrics/recounted-gauge.ts';
 import type { RecordedCharge } from '../payment/payment-ledger.ts';
 import type { Logger } from '../runtime/log.ts';
-import type { CheckoutConsistencyObserver } from './checkout-consistency.ts';
+import type { CheckoutConsistencyObserver } from './consistency-strategy.ts';
 import type { CheckoutsInFlight } from './checkouts-in-flight.ts';
 import {
   clearPendingCheckout,

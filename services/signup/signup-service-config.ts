@@ -9,7 +9,7 @@ import {
   readString,
   type CommonServiceConfig,
 } from '../runtime/config.ts';
-import { CHECKOUT_CONSISTENCY_NAMES, type CheckoutConsistency } from './checkout-consistency.ts';
+import { CHECKOUT_CONSISTENCY_NAMES, type CheckoutConsistency } from './consistency-strategy.ts';
 
 /**
  * signup-service's configuration: what the service itself and its checkout strategies read. Each

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, databaseAddress, readCommonConfig } from '../../services/runtime/config.ts';
-import { SERVICE_DEFAULTS } from '../../services/runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from '../../services/runtime/service-defaults.ts';
 import { signupServiceConfigFromEnv } from '../../services/signup-service.ts';
 
 const DATABASE_URL = 'postgres://splitlab:secret@db.internal:6543/monolith';

@@ -4,7 +4,7 @@ import { createRecountedGauge } from '../../services/metrics/recounted-gauge.ts'
 import { chargeOutcomeForFailure, chargeOutcomeOf } from '../../services/payment/charge-outcome.ts';
 import { UpstreamError, type UpstreamCause } from '../../services/payment/upstream-failure.ts';
 import { ConfigError } from '../../services/runtime/config.ts';
-import { SERVICE_DEFAULTS } from '../../services/runtime/defaults.ts';
+import { SERVICE_DEFAULTS } from '../../services/runtime/service-defaults.ts';
 import { createLogger } from '../../services/runtime/log.ts';
 import { startPeriodicTask } from '../../services/runtime/periodic-task.ts';
 import { createCheckoutsInFlight } from '../../services/signup/checkouts-in-flight.ts';

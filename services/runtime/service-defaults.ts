@@ -49,7 +49,7 @@ export const SERVICE_DEFAULTS = {
   paymentBulkheadQueue: 10,
   /**
    * How split's checkout keeps the user and the payment consistent (see
-   * services/signup/checkout-consistency.ts). `none` is the behaviour every scenario was calibrated
+   * services/signup/consistency-strategy.ts). `none` is the behaviour every scenario was calibrated
    * against: the user commits, the charge may fail, the user stays unpaid.
    */
   checkoutConsistency: 'none',
