@@ -17,7 +17,7 @@ interface CliRun {
 }
 
 function runCli(args: string[]): Promise<CliRun> {
-  const cli = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'), ['lab/cli.ts', ...args], {
+  const cli = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'), ['lab/cli/scenario.ts', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, SCRYPT_N: '1024' },
   });
