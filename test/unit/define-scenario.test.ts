@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { tinyScenario } from './fixtures/tiny-scenario.ts';
 import { crash, dbOutage, dnsFailure, flood, latency, partition } from '../../lab/vocabulary/faults.ts';
 import { defineScenario, type ScenarioDefinition } from '../../lab/scenario/define-scenario.ts';
 import partitionScenario from '../../scenarios/partition.ts';
 
-const valid = (): ScenarioDefinition => ({
-  name: 'tiny',
-  title: 'Does a tiny scenario validate?',
-  claim: 'A scenario file is checked when it is loaded.',
-  load: { signup: { ratePerSecond: 1 }, pay: { ratePerSecond: 2 }, checkout: { ratePerSecond: 1 } },
-  timeline: [
-    { name: 'baseline', durationS: 2, story: 'calm' },
-    { name: 'cut', durationS: 2, story: 'cut the link', faults: [partition('payment-api')] },
-  ],
-  hypothesis: [
-    {
-      id: 'pay-ok',
-      says: 'pay works',
-      deployment: 'split',
-      route: 'pay',
-      phase: 'cut',
-      metric: 'successRate',
-      atLeast: 0.9,
-    },
-  ],
-  whatToLookAt: [],
-});
-
 describe('defineScenario', () => {
   it('accepts a valid scenario and computes its duration', () => {
-    const scenario = defineScenario(valid());
+    const scenario = defineScenario(tinyScenario());
     expect(scenario.durationS).toBe(4);
     expect(scenario.variants.map((variant) => variant.name)).toEqual(['monolith', 'split']);
   });
@@ -169,13 +147,13 @@ describe('defineScenario', () => {
       /claim must quote or paraphrase the claim of the monolith-versus-services argument that the scenario tests/,
     ],
   ])('refuses %s, naming the field', (_label, mutate, message) => {
-    const definition = valid();
+    const definition = tinyScenario();
     mutate(definition);
     expect(() => defineScenario(definition)).toThrow(message);
   });
 
   it('names the links themselves when a link is wrong', () => {
-    const definition = valid();
+    const definition = tinyScenario();
     definition.timeline[1]!.faults = [partition('x' as never)];
     expect(() => defineScenario(definition)).toThrow(
       'scenario tiny: timeline[1].faults[0].link "x" is not a link; links: edge-monolith, monolith-db, edge-signup, edge-payment, payment-api, signup-db, payment-db',
@@ -183,7 +161,7 @@ describe('defineScenario', () => {
   });
 
   it('says what an unknown metric could have been', () => {
-    const definition = valid();
+    const definition = tinyScenario();
     definition.hypothesis[0]!.metric = 'latencyP95Ms' as never;
     expect(() => defineScenario(definition)).toThrow(
       /^scenario tiny: hypothesis\[0\]\.metric "latencyP95Ms" is not a known metric; known: successRate, .*causeShare:<cause>/,
@@ -191,7 +169,7 @@ describe('defineScenario', () => {
   });
 
   it('reports every problem it finds, one line each', () => {
-    const definition = valid();
+    const definition = tinyScenario();
     definition.title = 'Not a question.';
     definition.timeline[0]!.durationS = 601;
     expect(() => defineScenario(definition)).toThrow(
@@ -203,7 +181,7 @@ describe('defineScenario', () => {
   });
 
   it('throws an INVALID_SCENARIO error', () => {
-    const definition = valid();
+    const definition = tinyScenario();
     definition.hypothesis[0]!.phase = 'later';
     expect(() => defineScenario(definition)).toThrow(
       expect.objectContaining({

@@ -1,38 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { partition } from '../../lab/vocabulary/faults.ts';
-import {
-  defineScenario,
-  type ClaimDefinition,
-  type ScenarioDefinition,
-} from '../../lab/scenario/define-scenario.ts';
+import { tinyScenario } from './fixtures/tiny-scenario.ts';
+import { defineScenario, type ClaimDefinition } from '../../lab/scenario/define-scenario.ts';
 import { evaluateClaims } from '../../lab/scenario/evaluate-claims.ts';
 import type { DeploymentResult } from '../../lab/results.ts';
 
-const valid = (): ScenarioDefinition => ({
-  name: 'tiny',
-  title: 'Does a tiny scenario validate?',
-  claim: 'A scenario file is checked when it is loaded.',
-  load: { signup: { ratePerSecond: 1 }, pay: { ratePerSecond: 2 }, checkout: { ratePerSecond: 1 } },
-  timeline: [
-    { name: 'baseline', durationS: 2, story: 'calm' },
-    { name: 'cut', durationS: 2, story: 'cut the link', faults: [partition('payment-api')] },
-  ],
-  hypothesis: [
-    {
-      id: 'pay-ok',
-      says: 'pay works',
-      deployment: 'split',
-      route: 'pay',
-      phase: 'cut',
-      metric: 'successRate',
-      atLeast: 0.9,
-    },
-  ],
-  whatToLookAt: [],
-});
-
 describe('evaluateClaims', () => {
-  const scenario = defineScenario(valid());
+  const scenario = defineScenario(tinyScenario());
   const deployment = (successRate: number | null): DeploymentResult => ({
     deployment: 'split',
     topology: 'split',
@@ -80,7 +53,7 @@ describe('evaluateClaims', () => {
 
   it('compares with another deployment or phase as a ratio', () => {
     const relative = defineScenario({
-      ...valid(),
+      ...tinyScenario(),
       hypothesis: [
         {
           id: 'split-vs-monolith',
@@ -114,7 +87,7 @@ describe('evaluateClaims', () => {
 
   it('compares as a difference in the metric unit', () => {
     const difference = defineScenario({
-      ...valid(),
+      ...tinyScenario(),
       hypothesis: [
         {
           id: 'slower',
@@ -154,8 +127,8 @@ describe('evaluateClaims', () => {
       },
     ];
     const observed = (metric: ClaimDefinition['metric']) => {
-      const hypothesis = [{ ...valid().hypothesis[0]!, metric, atLeast: 0 }];
-      return evaluateClaims(defineScenario({ ...valid(), hypothesis }), [measured])[0];
+      const hypothesis = [{ ...tinyScenario().hypothesis[0]!, metric, atLeast: 0 }];
+      return evaluateClaims(defineScenario({ ...tinyScenario(), hypothesis }), [measured])[0];
     };
     expect(observed('successRate')).toMatchObject({ observed: 0.9, unit: 'ratio' });
     expect(observed('latencyP50Ms')).toMatchObject({ observed: 5, unit: 'ms' });
@@ -181,7 +154,7 @@ describe('evaluateClaims', () => {
 
   it('reads audit counts', () => {
     const audited = defineScenario({
-      ...valid(),
+      ...tinyScenario(),
       hypothesis: [
         {
           id: 'no-orphans',
