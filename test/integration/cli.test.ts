@@ -17,10 +17,14 @@ interface CliRun {
 }
 
 function runCli(args: string[]): Promise<CliRun> {
-  const cli = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'), ['lab/cli/scenario.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, SCRYPT_N: '1024' },
-  });
+  const cli = spawn(
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
+    ['lab/cli/scenario.ts', ...args],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, SCRYPT_N: '1024' },
+    },
+  );
   let stdout = '';
   let stderr = '';
   cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
