@@ -58,6 +58,15 @@ export function errorReply(error: unknown, log: Logger): JsonReply {
       return { status: 499, body: { error: known.message } };
     case 'UPSTREAM_FAILURE': {
       const failure = known['failure'] as UpstreamFailure;
+      if (failure.cause === 'upstream_status' && failure.status === 422) {
+        // payment-service refuses a charge with 422 only when its Idempotency-Key was already used for
+        // another charge, and a checkout sends the client's own key: the client's mistake, answered as
+        // the monolith answers it rather than as a broken payment-service (a 502 invites a retry).
+        return {
+          status: 422,
+          body: { error: known.message, ...failure, field: 'Idempotency-Key' },
+        };
+      }
       return {
         status: statusForUpstreamCause(failure.cause),
         body: { error: known.message, ...failure },

@@ -83,6 +83,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       response.destroy();
     });
   });
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    // Node's own answer to an Expect other than 100-continue is a bare 417; keep error bodies JSON. The
+    // body was not read, so the connection cannot carry another request.
+    sendJson(response, {
+      status: 417,
+      body: {
+        error: `Expect: ${request.headers.expect} is not supported; only 100-continue is`,
+        field: 'Expect',
+      },
+      headers: { connection: 'close' },
+    });
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Node's default answer to an unparseable request is a bare 400; keep error bodies JSON.
     if (!socket.writable || error.code === 'ECONNRESET') {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { MalformedJsonError, PayloadTooLargeError } from './http-errors.ts';
+import { ClientClosedRequestError, MalformedJsonError, PayloadTooLargeError } from './http-errors.ts';
 
 /**
  * Reads and parses a JSON request body of at most `limitBytes`.
@@ -38,15 +38,19 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       cleanUp();
       resolve(Buffer.concat(chunks, size).toString('utf8'));
     };
-    const onError = (error: Error): void => {
+    // A request stream errs only when its client went away mid-body (Node's 'aborted', ECONNRESET): an
+    // answer nobody reads (499), not an unexpected error. A disconnect may also close without 'end' or
+    // 'error'; never wait forever.
+    const onClientGone = (error?: Error): void => {
       cleanUp();
-      reject(error);
+      reject(
+        new ClientClosedRequestError('client closed the connection before the body was complete', {
+          cause: error,
+        }),
+      );
     };
-    // A client that disconnects mid-body may close without 'end' or 'error'; never wait forever.
-    const onClose = (): void => {
-      cleanUp();
-      reject(new Error('client closed the connection before the body was complete'));
-    };
+    const onError = (error: Error): void => onClientGone(error);
+    const onClose = (): void => onClientGone();
     request.on('data', onData);
     request.once('end', onEnd);
     request.once('error', onError);

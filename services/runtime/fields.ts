@@ -35,7 +35,7 @@ export function requireObject(body: unknown): JsonObject {
 }
 
 /**
- * Reads a required string field, checking its length in UTF-16 code units.
+ * Reads a required string field, checking its length in UTF-16 code units and refusing U+0000.
  *
  * @example
  *   requireString({ password: 'hunter22' }, 'password', { minLength: 8, maxLength: 200 }); // 'hunter22'
@@ -48,6 +48,10 @@ export function requireString(
   const value = body[field];
   if (value === undefined || value === null) throw new InvalidFieldError(`${field} is required`, field);
   if (typeof value !== 'string') throw new InvalidFieldError(`${field} must be a string`, field);
+  // PostgreSQL text cannot hold U+0000: let through, the INSERT failed and bad input became a 503.
+  if (value.includes('\u0000')) {
+    throw new InvalidFieldError(`${field} must not contain the NUL character (U+0000)`, field);
+  }
   const { minLength = 0, maxLength = Number.POSITIVE_INFINITY } = limits;
   if (value.length < minLength || value.length > maxLength) {
     const range = Number.isFinite(maxLength) ? `${minLength} to ${maxLength}` : `at least ${minLength}`;

@@ -1,4 +1,5 @@
 import type { CallOptions, PaymentGateway } from '../payment/payment-gateway.ts';
+import { assertBeforeDeadline, monotonicClock } from '../runtime/deadline.ts';
 import type { NewUser } from './user-store.ts';
 
 export interface CheckoutInput {
@@ -57,6 +58,9 @@ export async function checkout(
   dependencies: CheckoutDependencies,
   call: CallOptions,
 ): Promise<CheckoutResult> {
+  // A caller whose budget (X-Deadline-Ms) is already spent gets its 504 before anything is written: in
+  // split, creating the user first left an orphan that no charge could ever follow.
+  assertBeforeDeadline(call.deadline, monotonicClock(), 'creating the user');
   const userId = await dependencies.createUser({
     email: input.email,
     passwordHash: input.passwordHash,
