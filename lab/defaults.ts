@@ -17,4 +17,34 @@ export const DEFAULTS = {
    */
   startTimeoutMs: { local: 20_000, containers: 30_000 },
   reportsDir: 'reports',
+  /**
+   * How long the runner reads a fault's state back after applying or undoing it, and how often, until
+   * the tools show it in effect (or gone). Toxiproxy and the DNS server answer in about 1 ms; a crash
+   * undo waits for the service to be healthy before it returns.
+   */
+  observeTimeoutMs: 2000,
+  observeIntervalMs: 50,
+  /** A flood counts as observed when the generator sent at least this share of its due requests. */
+  floodObservedShare: 0.9,
+  /**
+   * After an error in a deployment, how long the runner waits for the lab's own watchdog to say that
+   * a dependency died, before blaming the error itself: the watchdog notices within 1-2 s.
+   */
+  dependencyGraceMs: 2000,
+  /** How often the health sampler reads the machine's CPU and looks for other labs. */
+  machineSampleMs: 1000,
+  /**
+   * When a phase's measurement is degraded (see docs/measurements.md#load-health). The generator is
+   * late when it sends requests behind their due time; its event loop, and so every timestamp it
+   * takes, is late by its event-loop delay; the scraper's samples are planned 1000 ms apart.
+   */
+  health: {
+    scheduleLagP99Ms: 10,
+    eventLoopDelayP99Ms: 20,
+    scrapeIntervalMaxMs: 1500,
+    /** Share of the machine's CPU busy with something besides this lab. */
+    otherCpuShare: 0.25,
+    /** A machine this busy is saturated: whatever is late, this is the likely cause. */
+    saturatedCpuShare: 0.9,
+  },
 } as const;

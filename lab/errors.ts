@@ -12,6 +12,10 @@ export type LabErrorCode =
   | 'PORT_IN_USE'
   | 'TOXIPROXY_API'
   | 'INTERRUPTED'
+  // The lab could not do what the scenario asked: one of its own dependencies died, or a fault it
+  // applied was not observed. The run is invalid (exit code 3); the system under test is not blamed.
+  | 'DEPENDENCY_FAILED'
+  | 'FAULT_NOT_OBSERVED'
   // The containers runtime.
   | 'DOCKER_UNAVAILABLE'
   | 'IMAGE_BUILD'
@@ -41,3 +45,5 @@ export function isLabError(error: unknown): error is LabError {
 export const EXIT_HYPOTHESIS_HELD = 0;
 export const EXIT_HYPOTHESIS_FAILED = 1;
 export const EXIT_USAGE_OR_SETUP = 2;
+/** The lab could not do what the scenario asked (a fault not observed, a dependency of the lab died). */
+export const EXIT_RUN_INVALID = 3;

@@ -166,9 +166,87 @@ const auditResultSchema = z
       .describe(
         'Outbox rows and saga checkouts still unresolved when the audit ran (-1: a service did not answer).',
       ),
+    notAudited: z
+      .string()
+      .optional()
+      .describe(
+        'Why the databases could not be read (a partial deployment whose database died): the counts are ' +
+          'then 0 and mean nothing.',
+      ),
   })
   .meta({ id: 'AuditResult', description: 'Row counts after the load stopped and the system settled.' });
 export type AuditResult = z.infer<typeof auditResultSchema>;
+
+const faultEvidenceSchema = z
+  .object({
+    phase: z.string(),
+    fault: z.string().describe('The fault as the timeline describes it.'),
+    action: z
+      .string()
+      .describe(
+        'What was done, e.g. `toxics on payment-api`, `DNS payment-service: nxdomain`, `kill signup-service`, ' +
+          '`flood on pay: +120/s`.',
+      ),
+    step: z.enum(['apply', 'undo']),
+    plannedAtS: z
+      .number()
+      .describe('When the timeline planned the step: the phase start (apply) or end (undo).'),
+    observedAtS: nullableNumber.describe(
+      'When the lab read back the expected state from its tools; null when it never did.',
+    ),
+    lagMs: nullableNumber.describe('observedAtS - plannedAtS, in milliseconds.'),
+    observed: z
+      .boolean()
+      .describe('Whether the read-back showed the expected state: in effect after apply, gone after undo.'),
+    evidence: z.string().describe('What was read back, in words.'),
+  })
+  .meta({
+    id: 'FaultEvidence',
+    description:
+      'One step of a planned fault and the proof that it happened: the observed fault timeline. A step ' +
+      'planned but not observed makes the run invalid.',
+  });
+export type FaultEvidence = z.infer<typeof faultEvidenceSchema>;
+
+const loadHealthSchema = z
+  .object({
+    phase: z.string(),
+    due: z
+      .number()
+      .describe('Requests the schedule made due in the phase, on every stream (floods included).'),
+    sent: z.number().describe('Requests the generator actually sent in the phase.'),
+    scheduleLagMs: latencySummarySchema.describe(
+      'How late the generator sent each request after its due time.',
+    ),
+    eventLoopDelayMs: latencySummarySchema.describe("The lab process's own event-loop delay in the phase."),
+    scrapeIntervalMs: latencySummarySchema.describe(
+      "Intervals between the metrics scraper's samples in the phase (planned: 1000 ms).",
+    ),
+    machine: z
+      .object({
+        cpuBusy: nullableNumber.describe(
+          "Share (0..1) of the machine's CPU time that was busy in the phase.",
+        ),
+        labCpu: nullableNumber.describe(
+          "Share (0..1) of the machine's CPU time used by this lab: its own process, the services, " +
+            'PostgreSQL and Toxiproxy. What is busy beyond it belongs to something else.',
+        ),
+        otherLabs: z.number().describe('Other splitlab runs alive on this machine during the phase.'),
+      })
+      .describe('What the machine was doing while the phase ran.'),
+    degraded: z
+      .array(z.string())
+      .describe(
+        "Why the phase's measurement is degraded, one sentence each naming the likely cause; empty when clean.",
+      ),
+  })
+  .meta({
+    id: 'LoadHealth',
+    description:
+      "The lab's own instruments in one phase: the generator's schedule lag, its event loop, the scraper, " +
+      'and the machine. Thresholds are in docs/measurements.md.',
+  });
+export type LoadHealth = z.infer<typeof loadHealthSchema>;
 
 const deploymentResultSchema = z
   .object({
@@ -200,6 +278,20 @@ const deploymentResultSchema = z
           'had 3 successful seconds in a row again (>= 95 % ok); null if it never did. 1 s resolution.',
       ),
     audit: auditResultSchema,
+    faultEvidence: z
+      .array(faultEvidenceSchema)
+      .optional()
+      .describe('The observed fault timeline: every planned apply and undo with its read-back.'),
+    loadHealth: z
+      .array(loadHealthSchema)
+      .optional()
+      .describe("Per phase: the health of the lab's own instruments and of the machine."),
+    partial: z
+      .boolean()
+      .optional()
+      .describe(
+        'True when the run stopped during this deployment: its figures cover only part of the timeline.',
+      ),
   })
   .meta({
     id: 'DeploymentResult',
@@ -261,6 +353,36 @@ export const claimResultSchema = z
   .meta({ id: 'ClaimResult', description: 'One claim of the hypothesis and what was observed.' });
 export type ClaimResult = z.infer<typeof claimResultSchema>;
 
+const validitySchema = z
+  .object({
+    status: z
+      .enum(['valid', 'degraded', 'invalid'])
+      .describe(
+        '`valid`: the lab did what the scenario asked and its instruments were healthy. `degraded`: it did, ' +
+          'but a measurement was disturbed (generator lag, a contended machine): read the verdict with care. ' +
+          '`invalid`: the lab could not do what the scenario asked (a fault not observed, a dependency of the ' +
+          'lab died): no verdict, exit code 3.',
+      ),
+    problems: z.array(
+      z.object({
+        kind: z.enum([
+          'fault-not-observed',
+          'dependency-failed',
+          'generator-lagging',
+          'scraper-lagging',
+          'machine-contended',
+        ]),
+        severity: z.enum(['degraded', 'invalid']),
+        deployment: variantName.optional(),
+        phase: z.string().optional(),
+        message: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Validity', description: 'Whether the run measured what it meant to measure.' });
+export type Validity = z.infer<typeof validitySchema>;
+export type ValidityProblem = Validity['problems'][number];
+
 export const runResultsSchema = z
   .object({
     schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
@@ -285,6 +407,9 @@ export const runResultsSchema = z
     faults: z.array(faultWindowSchema),
     deployments: z.array(deploymentResultSchema),
     hypothesis: z.object({ held: z.boolean(), claims: z.array(claimResultSchema) }),
+    validity: validitySchema
+      .optional()
+      .describe('Absent only in files written before the lab checked its own validity (version 1).'),
   })
   .meta({
     title: `splitlab results.json, schema version ${RESULTS_SCHEMA_VERSION}`,

@@ -1,15 +1,25 @@
 /**
  * `npm run scenario -- <name>`: runs one scenario on both deployments, writes the report, prints a
- * summary, and exits 0 when the hypothesis held, 1 when it did not, 2 on usage or set-up errors.
+ * summary, and exits 0 when the hypothesis held, 1 when it did not, 2 on usage or set-up errors, 3 when
+ * the run is invalid (the lab could not do what the scenario asked: a fault not observed, a dependency
+ * of the lab died; the report is still written), 130 when interrupted (no report).
  */
 import path from 'node:path';
 import { parseCliArgs, USAGE } from './scenario-args.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { EXIT_HYPOTHESIS_FAILED, EXIT_HYPOTHESIS_HELD, EXIT_USAGE_OR_SETUP, isLabError } from '../errors.ts';
+import {
+  EXIT_HYPOTHESIS_FAILED,
+  EXIT_HYPOTHESIS_HELD,
+  EXIT_RUN_INVALID,
+  EXIT_USAGE_OR_SETUP,
+  isLabError,
+} from '../errors.ts';
 import { chooseRuntime } from '../runtime/choose-runtime.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
+import { checkReportsDirWritable } from '../report/check-reports-dir.ts';
 import { writeBatchIndex, writeRunReport, writeRunsIndex } from '../report/write-report.ts';
 import { formatSummary } from './summary.ts';
+import { validityReasons } from '../scenario/judge-validity.ts';
 import { listScenarioNames, loadScenario } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run-scenario.ts';
 
@@ -49,12 +59,20 @@ async function main(argv: readonly string[]): Promise<number> {
   // Load (and so validate) every scenario before anything starts.
   const scenarios = [];
   for (const name of names) scenarios.push(await loadScenario(scenariosDir, name));
+  // Before anything starts: a report that cannot be written would lose the whole run at its end.
+  const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
+  await checkReportsDirWritable(reportsDir);
   const controller = new AbortController();
   runInProgress = controller;
   abortOnSignals(controller);
   const runtime = await chooseRuntime(options.runtime, { log });
-  const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
-  const verdicts: { name: string; held: boolean; runId: string; htmlPath: string }[] = [];
+  const verdicts: {
+    name: string;
+    held: boolean;
+    invalid: boolean;
+    runId: string;
+    htmlPath: string;
+  }[] = [];
   for (const scenario of scenarios) {
     log(`scenario ${scenario.name}: ${scenario.title}`);
     log(
@@ -65,7 +83,18 @@ async function main(argv: readonly string[]): Promise<number> {
     await writeRunsIndex(reportsDir);
     console.log(formatSummary(results));
     console.log(`\nReport: ${htmlPath}`);
-    verdicts.push({ name: scenario.name, held: results.hypothesis.held, runId: results.runId, htmlPath });
+    const invalid = results.validity?.status === 'invalid';
+    if (invalid) {
+      const { shown } = validityReasons(results.validity ?? { status: 'invalid', problems: [] }, 3);
+      log(`the run is INVALID (exit code ${EXIT_RUN_INVALID}): ${shown.join('; ')}`);
+    }
+    verdicts.push({
+      name: scenario.name,
+      held: results.hypothesis.held,
+      invalid,
+      runId: results.runId,
+      htmlPath,
+    });
   }
   if (options.command === 'all') {
     const batchName = `all-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
@@ -76,10 +105,13 @@ async function main(argv: readonly string[]): Promise<number> {
       'All scenarios',
     );
     console.log('\nAll scenarios:');
-    for (const verdict of verdicts)
-      console.log(`  ${verdict.held ? 'HELD  ' : 'FAILED'} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
+    for (const verdict of verdicts) {
+      const word = verdict.invalid ? 'INVALID' : verdict.held ? 'HELD' : 'FAILED';
+      console.log(`  ${word.padEnd(7)} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
+    }
     console.log(`\nIndex: ${page}`);
   }
+  if (verdicts.some((verdict) => verdict.invalid)) return EXIT_RUN_INVALID;
   return verdicts.every((verdict) => verdict.held) ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
 }
 

@@ -8,6 +8,11 @@ type ScrapedMetrics = Partial<MetricsSnapshot>;
 export interface MetricsScraper {
   /** Stops scraping and returns one series per service. */
   stop(): Promise<ServiceResult[]>;
+  /**
+   * When each round of scrapes really started, in ms from `startedAtMs`: planned 1000 ms apart, further
+   * when the lab's own event loop was late (the load health reports the intervals per phase).
+   */
+  sampleTimesMs(): readonly number[];
 }
 
 /**
@@ -16,9 +21,12 @@ export interface MetricsScraper {
  */
 export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs: number): MetricsScraper {
   const results: ServiceResult[] = services.map((service) => ({ service: service.name, samples: [] }));
+  const sampleTimesMs: number[] = [];
   let running = true;
   const scrapeOnce = async (): Promise<void> => {
-    const t = Math.round((performance.now() - startedAtMs) / 100) / 10;
+    const sinceStartMs = performance.now() - startedAtMs;
+    sampleTimesMs.push(Math.round(sinceStartMs * 10) / 10);
+    const t = Math.round(sinceStartMs / 100) / 10;
     await Promise.all(
       services.map(async (service, index) => {
         let metrics: ScrapedMetrics | undefined;
@@ -65,5 +73,6 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
       await loop;
       return results;
     },
+    sampleTimesMs: () => sampleTimesMs,
   };
 }

@@ -177,5 +177,6 @@ function upgradeResultsV1(v1: RunResultsV1): RunResults | string[] {
     };
   });
   if (problems.length > 0) return problems;
+  // Version 1 predates the lab's checks of its own validity: `validity` stays absent (unknown, not valid).
   return { ...v1, schemaVersion: RESULTS_SCHEMA_VERSION, hypothesis: { held: v1.hypothesis.held, claims } };
 }

@@ -9,6 +9,7 @@ import { deploymentGrid } from './deployment-grid.ts';
 import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { section, table, type TableColumn } from './markup.ts';
+import { loadHealthTable } from './render-load-health.ts';
 
 /**
  * The "Per deployment" section, one column per deployment in the page's order.
@@ -28,6 +29,7 @@ export function renderDeployments(results: RunResults): SafeHtml {
       block('Services per phase', d, servicePhaseTable(d)),
       block('Recovery after heal', d, recoveryTable(d)),
       block('Audit after settling', d, auditTable(d.audit)),
+      block('Load health', d, loadHealthTable(d)),
     ],
   }));
   return section('deployments', 'Per deployment', deploymentGrid(columns, { card: true }));
@@ -163,6 +165,7 @@ interface AuditRow {
 }
 
 function auditTable(audit: AuditResult): SafeHtml {
+  if (audit.notAudited) return html`<p class="partial-note">Not audited: ${audit.notAudited}.</p>`;
   const rows: AuditRow[] = [
     { label: 'users', value: audit.users, note: 'user rows stored', badWhenPositive: false },
     { label: 'payments', value: audit.payments, note: 'ledger rows stored', badWhenPositive: false },

@@ -22,6 +22,8 @@ import { heldMark, page, section, table } from './markup.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderDeployments } from './render-deployments.ts';
+import { evidenceTable, observedTimelineRows } from './render-evidence.ts';
+import { renderValidityBanner, VALIDITY_CSS } from './render-validity.ts';
 
 /** Ids of the JSON blocks in the page, for anyone (or any test) who wants the data back out. */
 export const RESULTS_SCRIPT_ID = 'splitlab-results';
@@ -50,10 +52,13 @@ export function renderRunReport(results: RunResults): string {
   const charts = buildReportCharts(results);
   // What to look at comes right under the verdict: it is what a workshop reads first.
   const body = html`
+    <style>
+      ${raw(VALIDITY_CSS)}
+    </style>
     <main>
-      ${renderHeader(results)} ${renderWhatToLookAt(results)} ${renderHypothesis(results)}
-      ${renderTimeline(results)} ${renderLoad(results)} ${renderDeployments(results)}
-      ${renderCharts(results, charts)} ${renderFooter(results)}
+      ${renderHeader(results)} ${renderValidityBanner(results)} ${renderWhatToLookAt(results)}
+      ${renderHypothesis(results)} ${renderTimeline(results)} ${renderLoad(results)}
+      ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderFooter(results)}
     </main>
     <script type="application/json" id="${RESULTS_SCRIPT_ID}">
       ${raw(jsonForScript(results))}
@@ -112,12 +117,24 @@ function renderHeader(results: RunResults): SafeHtml {
           <dd>${formatDuration(results.wallTimeMs)}</dd>
         </dl>
       </div>
-      <div class="verdict ${held ? 'held' : 'failed'}" role="status">
-        ${held ? '✓ Hypothesis held' : '✗ Hypothesis did not hold'}
-        <span class="sub"
-          >${heldCount} of ${claims.length} ${claims.length === 1 ? 'claim' : 'claims'} held</span
-        >
-      </div>
+      ${
+        results.validity?.status === 'invalid'
+          ? html`<div class="verdict invalid" role="status">
+              No verdict
+              <span class="sub">the run is invalid: the lab could not do what the scenario asked</span>
+            </div>`
+          : html`<div class="verdict ${held ? 'held' : 'failed'}" role="status">
+              ${held ? '✓ Hypothesis held' : '✗ Hypothesis did not hold'}
+              <span class="sub"
+                >${heldCount} of ${claims.length} ${claims.length === 1 ? 'claim' : 'claims'} held</span
+              >
+              ${
+                results.validity?.status === 'degraded'
+                  ? html`<span class="degraded-note">⚠ measurement degraded</span>`
+                  : null
+              }
+            </div>`
+      }
     </header>
   `;
 }
@@ -180,6 +197,7 @@ interface TimelineStep {
 function renderTimeline(results: RunResults): SafeHtml {
   const end = Math.max(1, timelineEndS(results));
   const percent = (s: number) => `${((Math.min(Math.max(s, 0), end) / end) * 100).toFixed(3)}%`;
+  const place = (startS: number, endS: number) => ({ left: percent(startS), width: percent(endS - startS) });
   const span = (cls: string, name: string, startS: number, endS: number) =>
     html`<div
       class="span ${cls}"
@@ -231,6 +249,7 @@ function renderTimeline(results: RunResults): SafeHtml {
               </div>
             </div>`,
         )}
+        ${observedTimelineRows(results, place)}
         <div class="row">
           <div></div>
           <div class="axis">${ticks.map((t) => html`<span style="left: ${percent(t)}">${t} s</span>`)}</div>
@@ -250,7 +269,8 @@ function renderTimeline(results: RunResults): SafeHtml {
           { header: 'End', numeric: true, cell: (s) => formatSeconds(s.endS) },
         ],
         rows: steps,
-      })}`,
+      })}
+      ${evidenceTable(results)}`,
   );
 }
 

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { RESULTS_SCHEMA_VERSION, type DeploymentResult, type RunResults } from '../results.ts';
-import type { LabLog, Runtime } from '../runtime/runtime.ts';
+import {
+  RESULTS_SCHEMA_VERSION,
+  type DeploymentResult,
+  type RunResults,
+  type ValidityProblem,
+} from '../results.ts';
+import type { LabLog, Runtime, StartedLab } from '../runtime/runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ROUTES } from '../vocabulary/topology.ts';
 import type { Scenario } from './define-scenario.ts';
 import { evaluateClaims } from './evaluate-claims.ts';
+import { judgeValidity } from './judge-validity.ts';
 import { faultWindows, phaseWindows, planDeployment } from './plan-deployment.ts';
 import { runDeployment, throwIfAborted, type RunSteps } from './run-deployment.ts';
 
@@ -28,53 +34,100 @@ export function newRunId(scenarioName: string, now = new Date()): string {
 
 /**
  * The pipeline: start the topology -> for each deployment in turn, drive load while the timeline applies
- * faults -> settle -> audit -> evaluate the hypothesis. Returns the serialisable results; everything it
- * started is stopped before it returns or throws.
+ * faults (each read back) -> settle -> audit -> evaluate the hypothesis -> judge the run's validity.
+ * Returns the serialisable results; everything it started is stopped before it returns or throws.
+ *
+ * When a dependency of the lab dies or a fault is not observed, the deployment in progress comes back
+ * partial, the remaining deployments are skipped, and the results say the run is invalid: the caller
+ * still writes the report (exit code 3). Ctrl-C throws LabError INTERRUPTED.
  */
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<RunResults> {
   const startedAt = new Date();
   const wallStart = performance.now();
   const runTag = randomBytes(4).toString('hex');
   options.log(`starting the ${options.runtime.name} runtime ...`);
-  await using lab = await options.runtime.start({ log: options.log });
-  options.log(`topology infrastructure ready in ${Math.round(performance.now() - wallStart)} ms`);
-  const deployments: DeploymentResult[] = [];
-  for (const [index, variant] of scenario.variants.entries()) {
-    throwIfAborted(options.signal);
-    deployments.push(
-      await runDeployment(lab, planDeployment(scenario, variant), {
+  const lab = await options.runtime.start({ log: options.log });
+  let results: RunResults;
+  try {
+    options.log(`topology infrastructure ready in ${Math.round(performance.now() - wallStart)} ms`);
+    const deployments: DeploymentResult[] = [];
+    const problems: ValidityProblem[] = [];
+    for (const [index, variant] of scenario.variants.entries()) {
+      throwIfAborted(options.signal);
+      if (lab.failed.aborted) {
+        problems.push(dependencyFailedBetween(lab.failed.reason, variant.name));
+        break;
+      }
+      const run = await runDeployment(lab, planDeployment(scenario, variant), {
         log: options.log,
         signal: options.signal,
         runTag: `${runTag}v${index}`,
         steps: options.steps,
-      }),
-    );
+      });
+      deployments.push(run.result);
+      problems.push(...run.problems);
+      if (run.stoppedBy) {
+        const skipped = scenario.variants.slice(index + 1).map((next) => next.name);
+        options.log(
+          `the run is invalid: ${run.stoppedBy.message}` +
+            (skipped.length > 0 ? `; skipping ${skipped.join(', ')}` : ''),
+        );
+        break;
+      }
+    }
+    const claims = evaluateClaims(scenario, deployments);
+    results = {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      runId: options.runId ?? newRunId(scenario.name, startedAt),
+      scenario: {
+        name: scenario.name,
+        title: scenario.title,
+        claim: scenario.claim,
+        whatToLookAt: scenario.whatToLookAt,
+      },
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      wallTimeMs: Math.round(performance.now() - wallStart),
+      runtime: { name: lab.runtime, details: lab.details },
+      load: ROUTES.map((route) => ({
+        route,
+        ratePerSecond: scenario.load[route].ratePerSecond,
+        maxInFlight: DEFAULTS.maxInFlightPerRoute,
+      })),
+      phases: phaseWindows(scenario).map((window, index) => ({
+        ...window,
+        story: scenario.timeline[index]?.story ?? '',
+      })),
+      faults: faultWindows(scenario),
+      deployments,
+      hypothesis: { held: claims.every((claim) => claim.held), claims },
+      validity: judgeValidity(problems),
+    };
+  } catch (error) {
+    await stopQuietly(lab, options.log);
+    throw error;
   }
-  const claims = evaluateClaims(scenario, deployments);
+  // An invalid run's teardown meets a dependency that already died: its error must not cost the report.
+  if (results.validity?.status === 'invalid') await stopQuietly(lab, options.log);
+  else await lab[Symbol.asyncDispose]();
+  return results;
+}
+
+/** Stops the lab; an error is logged once instead of hiding the one that ended the run. */
+async function stopQuietly(lab: StartedLab, log: LabLog): Promise<void> {
+  try {
+    await lab[Symbol.asyncDispose]();
+  } catch (error) {
+    log(`teardown: ${(error as Error).message}; some of the lab may be left behind`);
+  }
+}
+
+/** A dependency died between two deployments: the next one is not started. */
+function dependencyFailedBetween(reason: unknown, next: string): ValidityProblem {
+  const message = reason instanceof Error ? reason.message : String(reason);
   return {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    runId: options.runId ?? newRunId(scenario.name, startedAt),
-    scenario: {
-      name: scenario.name,
-      title: scenario.title,
-      claim: scenario.claim,
-      whatToLookAt: scenario.whatToLookAt,
-    },
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    wallTimeMs: Math.round(performance.now() - wallStart),
-    runtime: { name: lab.runtime, details: lab.details },
-    load: ROUTES.map((route) => ({
-      route,
-      ratePerSecond: scenario.load[route].ratePerSecond,
-      maxInFlight: DEFAULTS.maxInFlightPerRoute,
-    })),
-    phases: phaseWindows(scenario).map((window, index) => ({
-      ...window,
-      story: scenario.timeline[index]?.story ?? '',
-    })),
-    faults: faultWindows(scenario),
-    deployments,
-    hypothesis: { held: claims.every((claim) => claim.held), claims },
+    kind: 'dependency-failed',
+    severity: 'invalid',
+    message: `${message} (before ${next} started); ${next} and the deployments after it were skipped`,
   };
 }

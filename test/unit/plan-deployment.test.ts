@@ -63,6 +63,14 @@ describe('planDeployment', () => {
     ]);
   });
 
+  it('makes each flood its own stream of the load, so its requests can be told apart as evidence', () => {
+    const plan = planDeployment(stormScenario, splitVariant);
+    const flood = plan.phases[1]?.faults[2]?.floods[0];
+    expect(flood).toBeDefined();
+    // The runner finds the flood's stream (the outcomes' `stream`) by its place in the load.
+    expect(plan.load.indexOf(flood ?? { route: 'pay', ratePerSecond: 0 })).toBe(3);
+  });
+
   it('measures recovery only after the phases that injected something into the deployment', () => {
     expect(planDeployment(stormScenario, monolithVariant).recovery).toEqual([
       { afterPhase: 'storm', healAtS: 15 },

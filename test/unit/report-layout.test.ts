@@ -89,6 +89,7 @@ describe.each(CASES)('a run page with $columns columns', ({ results, order }) =>
           'Services per phase',
           'Recovery after heal',
           'Audit after settling',
+          'Load health',
         ].map((heading) => `${heading} ${deployment}`),
       ]);
     }

@@ -4,7 +4,12 @@ import type { RunResults } from '../../lab/results.ts';
 import { buildReportCharts, type ChartSpec } from '../../lab/report/charts.ts';
 import { escapeHtml, inlineScript, jsonForScript } from '../../lab/report/html.ts';
 import { CHARTS_SCRIPT_ID, RESULTS_SCRIPT_ID, renderRunReport } from '../../lab/report/render-run.ts';
-import { makeReportResults } from './fixtures/report-results.ts';
+import {
+  DEGRADED_REASON,
+  DEPENDENCY_FAILED_REASON,
+  makeInvalidReportResults,
+  makeReportResults,
+} from './fixtures/report-results.ts';
 
 function jsonBlock(page: string, id: string): unknown {
   const match = new RegExp(`<script type="application/json" id="${id}">([\\s\\S]*?)</script>`).exec(page);
@@ -163,6 +168,89 @@ describe('renderRunReport', () => {
     const barePage = renderRunReport(bare);
     expectText(barePage, 'This scenario states no claims.');
     expectText(barePage, 'No service samples in monolith.');
+  });
+});
+
+describe('the validity of the run on its page', () => {
+  it('puts an amber "measurement degraded" banner with its reasons under the verdict, which it keeps', () => {
+    const page = renderRunReport(makeReportResults());
+    const banner = /<div class="validity degraded"[\s\S]*?<\/div>/.exec(page)?.[0] ?? '';
+    expectText(banner, 'Measurement degraded: read the verdict with care.');
+    expectText(banner, `split, partition: ${escapeHtml(DEGRADED_REASON)}`);
+    expectText(page, 'Hypothesis did not hold', '⚠ measurement degraded');
+    // The banner comes right after the header, before what to look at.
+    expect(page.indexOf('class="validity degraded"')).toBeGreaterThan(page.indexOf('</header>'));
+    expect(page.indexOf('class="validity degraded"')).toBeLessThan(page.indexOf('id="what-to-look-at"'));
+  });
+
+  it('shows the first six degraded reasons and points at the load health tables for the rest', () => {
+    const results = makeReportResults();
+    const [problem] = results.validity?.problems ?? [];
+    if (!problem) throw new Error('the fixture is degraded');
+    results.validity = {
+      status: 'degraded',
+      problems: Array.from({ length: 10 }, (_, index) => ({ ...problem, phase: `phase-${index}` })),
+    };
+    const banner = /<div class="validity degraded"[\s\S]*?<\/div>/.exec(renderRunReport(results))?.[0] ?? '';
+    expect(banner.match(/<li>/g)).toHaveLength(7);
+    expectText(banner, 'split, phase-5:', 'and 4 more: see the <a href="#deployments">load health</a>');
+    expectNoText(banner, 'split, phase-6:');
+  });
+
+  it('gives an invalid run no verdict: a red banner that says why, and "No verdict" in the verdict box', () => {
+    const page = renderRunReport(makeInvalidReportResults());
+    const banner = /<div class="validity invalid"[\s\S]*?<\/div>/.exec(page)?.[0] ?? '';
+    expectText(banner, 'No verdict: the lab could not do what the scenario asked, so this run is invalid.');
+    expectText(banner, `split: ${escapeHtml(DEPENDENCY_FAILED_REASON)}`);
+    expectText(page, '<div class="verdict invalid" role="status"> No verdict');
+    expectNoText(page, 'Hypothesis did not hold', 'Hypothesis held');
+    // Degraded reasons are not the story of an invalid run: the banner lists the invalid ones only.
+    expectNoText(banner, escapeHtml(DEGRADED_REASON));
+    expectText(page, 'Partial: the run stopped during this deployment');
+    expectText(page, 'Not audited: the run stopped and the databases could not be read');
+  });
+
+  it('says so, quietly, when the run was valid', () => {
+    const results = makeReportResults();
+    results.validity = { status: 'valid', problems: [] };
+    expectText(renderRunReport(results), '✓ Measurement valid: every planned fault was observed');
+  });
+
+  it('draws the observed fault timeline under the planned one, and lists every step with its lag', () => {
+    const page = renderRunReport(makeReportResults());
+    const timeline = /<section id="timeline">[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+    const observed = /<div class="row" data-observed="split">[\s\S]*?<\/div>\s*<\/div>\s*<\/div>/.exec(
+      timeline,
+    )?.[0];
+    expect(observed).toBeDefined();
+    expectText(
+      observed ?? '',
+      'observed · split',
+      'class="span observed"',
+      'left: 25.005%',
+      'partition +4.1 ms',
+    );
+    // The monolith had nothing to observe: no row.
+    expectNoText(timeline, 'data-observed="monolith"');
+    expectText(timeline, 'Observed fault timeline', '<code>timeout toxics on payment-api</code>');
+    expectText(timeline, '<td class="num">4.1 ms</td>', '<td class="num">2.7 ms</td>');
+    expectText(timeline, 'payment-api: toxics timeout/upstream, timeout/downstream; enabled');
+
+    const invalid = renderRunReport(makeInvalidReportResults());
+    expectText(invalid, 'observed · split (partial)', 'class="span missed"', '✗ partition: not observed');
+    expectText(invalid, '<tr class="not-observed">', '<span class="bad">not observed</span>');
+  });
+
+  it('shows each deployment its load health per phase and why a phase is degraded', () => {
+    const page = renderRunReport(makeReportResults());
+    const split =
+      /<article class="deployment card" data-deployment="split">[\s\S]*?<\/article>/.exec(page)?.[0] ?? '';
+    expectText(split, 'Load health', '1,950 / 1,950', '<td class="num bad">31 ms / 48 ms</td>');
+    expectText(split, '<td class="num bad">97 % / 52 %</td>', '1003 ms');
+    expectText(split, `<strong>partition</strong>: measurement degraded — ${escapeHtml(DEGRADED_REASON)}`);
+    const monolith =
+      /<article class="deployment card" data-deployment="monolith">[\s\S]*?<\/article>/.exec(page)?.[0] ?? '';
+    expectText(monolith, '✓ Every phase measured cleanly');
   });
 });
 

@@ -92,10 +92,15 @@ describe('reading results', () => {
 
   /** The fixture as version 1 wrote it, its claims all the latency claim with these metric and expected texts. */
   function version1(claims: [metric: string, expected: string][]) {
+    // Version 1 predates the lab's checks of its own validity: no evidence, no load health, no validity.
     const results = makeReportResults();
+    delete results.validity;
     const { id, description, deployment, route, phase, observed, held } = results.hypothesis.claims[1]!;
     return {
       ...results,
+      deployments: results.deployments.map(
+        ({ faultEvidence: _evidence, loadHealth: _health, ...deployment }) => deployment,
+      ),
       schemaVersion: 1,
       hypothesis: {
         held: false,
@@ -118,7 +123,10 @@ describe('reading results', () => {
     const read = parseRunResults(JSON.stringify(v1), 'old.json');
     const current = makeReportResults();
     expect(read.schemaVersion).toBe(2);
-    expect(read.deployments).toEqual(current.deployments);
+    expect(read.deployments).toEqual(v1.deployments);
+    // Whether an old run was valid is unknown: no validity, and the page shows no banner for it.
+    expect(read.validity).toBeUndefined();
+    expect(renderRunReport(read)).not.toContain('data-validity');
     // Field for field and in the same order as a version 2 run writes it.
     expect(JSON.stringify(read.hypothesis.claims[0])).toBe(JSON.stringify(current.hypothesis.claims[1]));
     expect(
