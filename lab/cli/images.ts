@@ -6,12 +6,15 @@
 import { connectDocker } from '../runtime/containers/docker.ts';
 import { describeImage, resolveLabImages } from '../runtime/containers/resolve-images.ts';
 import { reapLeftovers } from '../runtime/containers/labels.ts';
+import { reapDeadLabsTempDirs } from '../runtime/lab-temp-dirs.ts';
 import { isLabError } from '../errors.ts';
 
 const log = (line: string): void => console.log(line);
 try {
   const client = await connectDocker();
   await reapLeftovers(client, log);
+  // Build contexts of an image build that was killed are temp dirs like any other lab run's.
+  await reapDeadLabsTempDirs(log);
   const started = performance.now();
   const images = await resolveLabImages(client, { log });
   for (const [role, image] of Object.entries(images))

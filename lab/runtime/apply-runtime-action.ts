@@ -1,9 +1,9 @@
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import type { StartedDnsServer } from './dns-server.ts';
 import { LabError } from '../errors.ts';
-import type { RuntimeAction, Undo } from './runtime.ts';
+import type { ActionObservation, RuntimeAction, Undo } from './runtime.ts';
 import type { DeploymentName, LinkName } from '../vocabulary/topology.ts';
-import { applyLinkFault } from './toxiproxy-links.ts';
+import { applyLinkFault, judgeLinkFault, readProxyState } from './toxiproxy-links.ts';
 
 /** What differs between runtimes when a fault is applied: only how a service dies and comes back. */
 export interface RuntimeActionTarget {
@@ -14,6 +14,14 @@ export interface RuntimeActionTarget {
   services: ReadonlySet<string>;
   /** Kills the service (SIGKILL) and returns how to start it again and wait until it is healthy. */
   kill(service: string): Promise<() => Promise<void>>;
+  /** The service's process or container as the runtime sees it: running or not, and what was read. */
+  serviceState(service: string): Promise<ServiceState>;
+}
+
+export interface ServiceState {
+  running: boolean;
+  /** What was read: `pid 1234 running` or `container exited, ExitCode 137`. */
+  evidence: string;
 }
 
 /**
@@ -41,6 +49,42 @@ export async function applyRuntimeAction(target: RuntimeActionTarget, action: Ru
       return () => {
         restarted ??= restart();
         return restarted;
+      };
+    }
+  }
+}
+
+/**
+ * Reads back from the tools whether `action` is in effect: the proxy's toxics or enabled flag from
+ * Toxiproxy's API, the DNS server's mode and the queries it answered per mode, the service's process
+ * or container state (a crash is in effect while the service is not running).
+ */
+export async function observeRuntimeAction(
+  target: RuntimeActionTarget,
+  action: RuntimeAction,
+): Promise<ActionObservation> {
+  switch (action.type) {
+    case 'link': {
+      const state = await readProxyState(target.toxiproxy, action.fault.link);
+      return { atMs: performance.now(), ...judgeLinkFault(action.fault, state) };
+    }
+    case 'dns': {
+      const mode = target.dnsServer.modeOf(action.name);
+      const answered = Object.entries(target.dnsServer.queriesByMode(action.name))
+        .map(([answeredMode, count]) => `${answeredMode} ${count}`)
+        .join(', ');
+      return {
+        atMs: performance.now(),
+        inEffect: mode === action.mode,
+        evidence: `${action.name}: answering ${mode ?? 'nxdomain (no record)'}; queries answered per mode so far: ${answered || 'none'}`,
+      };
+    }
+    case 'crash': {
+      const state = await target.serviceState(action.service);
+      return {
+        atMs: performance.now(),
+        inEffect: !state.running,
+        evidence: `${action.service}: ${state.evidence}`,
       };
     }
   }

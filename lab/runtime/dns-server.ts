@@ -18,8 +18,17 @@ export interface StartedDnsServer extends AsyncDisposable {
   readonly address: string;
   setRecord(name: string, record: { address: string; ttlSeconds?: number }): void;
   setMode(name: string, mode: DnsMode): void;
+  /** How the server answers for `name` right now (undefined: no record, so NXDOMAIN). */
+  modeOf(name: string): DnsMode | undefined;
   /** Queries received per name: shows how often a caching resolver really asks. */
   queryCount(name: string): number;
+  /** Queries for `name` answered in each mode so far: the evidence that a DNS fault was really served. */
+  queriesByMode(name: string): Readonly<Partial<Record<DnsMode, number>>>;
+  /**
+   * Resolves, with what happened, when the socket closes or fails without `stop()` having been called:
+   * the lab's dependency watchdog listens. Never resolves after a deliberate stop.
+   */
+  readonly lost: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +46,12 @@ export const DEFAULT_DNS_TTL_SECONDS = 5;
 export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServer> {
   const records = new Map<string, DnsRecord>();
   const queries = new Map<string, number>();
+  const answeredByMode = new Map<string, Partial<Record<DnsMode, number>>>();
+  const countAnswer = (name: string, mode: DnsMode): void => {
+    const counts = answeredByMode.get(name) ?? {};
+    counts[mode] = (counts[mode] ?? 0) + 1;
+    answeredByMode.set(name, counts);
+  };
   const server = dns2.createServer({
     udp: true,
     handle: (request, send) => {
@@ -50,6 +65,7 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
       const name = question.name.toLowerCase().replace(/\.$/, '');
       queries.set(name, (queries.get(name) ?? 0) + 1);
       const record = records.get(name);
+      if (record) countAnswer(name, record.mode);
       if (!record || record.mode === 'nxdomain') {
         response.header.rcode = Packet.RCODE.NXDOMAIN;
         send(response);
@@ -84,6 +100,14 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
     void server.listen({ udp: { port: 0, address: host } });
   });
   let stopped: Promise<void> | undefined;
+  const lost = new Promise<string>((resolve) => {
+    server.on('error', (error: Error) => {
+      if (!stopped) resolve(`its UDP socket failed: ${error.message}`);
+    });
+    server.on('close', () => {
+      if (!stopped) resolve(`its UDP socket on ${host}:${port} closed`);
+    });
+  });
   const stop = (): Promise<void> => {
     stopped ??= Promise.resolve(server.close()).then(() => undefined);
     return stopped;
@@ -105,7 +129,10 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
       if (!record) throw new Error(`the lab's DNS server has no record for ${name}; call setRecord first`);
       record.mode = mode;
     },
+    modeOf: (name) => records.get(name)?.mode,
     queryCount: (name) => queries.get(name) ?? 0,
+    queriesByMode: (name) => ({ ...answeredByMode.get(name) }),
+    lost,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -27,8 +27,29 @@ export interface StartedLab extends AsyncDisposable {
   readonly details: Record<string, string>;
   /** Starts one deployment's services and links; only one runs at a time so they never compete for CPU. */
   startDeployment(deployment: DeploymentName, options?: DeploymentOptions): Promise<StartedDeployment>;
+  /**
+   * Aborts when one of the lab's own dependencies dies during the run (toxiproxy-server, PostgreSQL,
+   * the DNS server, the Docker engine): its `reason` is a LabError with code DEPENDENCY_FAILED whose
+   * message names what died and when. The runner then stops the load, tears down, and marks the run
+   * invalid: the lab never blames the system under test for its own failure.
+   */
+  readonly failed: AbortSignal;
   /** Stops everything, including any deployment still running. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/**
+ * What the lab read back from its own tools to prove that an action took effect (after apply) or was
+ * undone (after undo): the toxics and proxy state from Toxiproxy's API, the DNS server's mode and the
+ * queries it answered in that mode, the service's process or container state.
+ */
+export interface ActionObservation {
+  /** `performance.now()` when the state was read. */
+  atMs: number;
+  /** True when the state the action asks for is in place; after an undo, the runner expects false. */
+  inEffect: boolean;
+  /** What was read, in words: `payment-api: toxics timeout/upstream, timeout/downstream; enabled`. */
+  evidence: string;
 }
 
 export interface DeploymentOptions {
@@ -59,20 +80,9 @@ export interface StartedDeployment extends AsyncDisposable {
    * runtime's.
    */
   apply(action: RuntimeAction): Promise<Undo>;
+  /** Reads back from the tools whether `action` is in effect right now (see ActionObservation). */
+  observe(action: RuntimeAction): Promise<ActionObservation>;
   /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
   dnsQueryCount(name: string): number;
   stop(): Promise<void>;
-}
-
-/**
- * Takes over a teardown stack and returns a stop that disposes it once, however often it is called
- * (the lab may stop a deployment again on its way out).
- */
-export function stopOnce(teardown: AsyncDisposableStack): () => Promise<void> {
-  const moved = teardown.move();
-  let stopped: Promise<void> | undefined;
-  return () => {
-    stopped ??= moved.disposeAsync();
-    return stopped;
-  };
 }

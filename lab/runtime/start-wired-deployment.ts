@@ -1,11 +1,17 @@
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { LabError } from '../errors.ts';
 import { ROUTE_TARGETS, type LinkName, type RouteName } from '../vocabulary/topology.ts';
-import { applyRuntimeAction } from './apply-runtime-action.ts';
+import {
+  applyRuntimeAction,
+  observeRuntimeAction,
+  type RuntimeActionTarget,
+  type ServiceState,
+} from './apply-runtime-action.ts';
 import type { DeploymentWiring } from './deployment-wiring.ts';
 import type { StartedDnsServer } from './dns-server.ts';
 import { waitForHealthy } from './health.ts';
-import { stopOnce, type RuntimeAction, type StartedDeployment, type Undo } from './runtime.ts';
+import type { LabLog, RuntimeAction, StartedDeployment, Undo } from './runtime.ts';
+import { stopCalmly } from './stop-calmly.ts';
 
 /** What a runtime supplies to run a planned deployment: its own start, and addresses. */
 export interface DeploymentParts {
@@ -27,6 +33,12 @@ export interface DeploymentParts {
   resources(service: string): string;
   /** Kills the service (SIGKILL) and returns how to start it again; waiting for health is done here. */
   kill(service: string): Promise<() => Promise<void>>;
+  /** The service's process (local) or container (containers) state, for `observe`. */
+  serviceState(service: string): Promise<ServiceState>;
+  /** Where a teardown that went wrong says so, once. */
+  log: LabLog;
+  /** What of the deployment is still there: named in that one line. */
+  leftovers(): Promise<string[]>;
 }
 
 /**
@@ -55,7 +67,22 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
       ? error
       : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
   }
-  const stop = stopOnce(teardown);
+  const stop = stopCalmly(teardown, { log: parts.log, what: deployment, leftovers: parts.leftovers });
+  const target: RuntimeActionTarget = {
+    deployment,
+    links: new Set(wiring.links),
+    toxiproxy: parts.toxiproxy,
+    dnsServer: parts.dnsServer,
+    services: new Set(serviceNames),
+    kill: async (name) => {
+      const restart = await parts.kill(name);
+      return async () => {
+        await restart();
+        await waitForHealthy(healthOf([name]), parts.startTimeoutMs);
+      };
+    },
+    serviceState: (name) => parts.serviceState(name),
+  };
   return {
     deployment,
     routeUrl: (route: RouteName) => {
@@ -69,24 +96,8 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
     },
     resources: Object.fromEntries(serviceNames.map((name) => [name, parts.resources(name)])),
     dnsQueryCount: (name) => parts.dnsServer.queryCount(name),
-    apply: (action: RuntimeAction): Promise<Undo> =>
-      applyRuntimeAction(
-        {
-          deployment,
-          links: new Set(wiring.links),
-          toxiproxy: parts.toxiproxy,
-          dnsServer: parts.dnsServer,
-          services: new Set(serviceNames),
-          kill: async (name) => {
-            const restart = await parts.kill(name);
-            return async () => {
-              await restart();
-              await waitForHealthy(healthOf([name]), parts.startTimeoutMs);
-            };
-          },
-        },
-        action,
-      ),
+    apply: (action: RuntimeAction): Promise<Undo> => applyRuntimeAction(target, action),
+    observe: (action: RuntimeAction) => observeRuntimeAction(target, action),
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -124,6 +124,9 @@ describe('startWiredDeployment', () => {
       auditUrl: (database) => database,
       resources: () => 'all CPUs',
       kill: async () => async () => {},
+      serviceState: async () => ({ running: true, evidence: 'pid 1 running' }),
+      log: () => undefined,
+      leftovers: async () => [],
     };
   }
 

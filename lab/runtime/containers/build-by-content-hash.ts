@@ -1,8 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { GenericContainer, ImageName, type ContainerRuntimeClient } from 'testcontainers';
 import { LabError } from '../../errors.ts';
+import { makeLabTempDir } from '../lab-temp-dirs.ts';
 import type { LabLog } from '../runtime.ts';
 import { ImageContext } from './image-context.ts';
 
@@ -26,7 +25,7 @@ export async function buildByContentHash(
   if (await client.image.exists(ImageName.fromString(tag))) return tag;
   options.log(`building image ${tag} (offline, from files on this machine) ...`);
   const started = performance.now();
-  const dir = await mkdtemp(path.join(os.tmpdir(), `splitlab-image-${name}-`));
+  const dir = await makeLabTempDir(`image-${name}`);
   try {
     // Written with the usual umask (parent directories 0755), packed with umask 0 so that explicit
     // modes such as /tmp's 1777 survive.

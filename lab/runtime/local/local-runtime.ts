@@ -1,16 +1,22 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { DEFAULTS } from '../../defaults.ts';
 import { PROJECT_ROOT } from '../../project-root.ts';
 import type { LinkName } from '../../vocabulary/topology.ts';
-import { startProcess, type StartedProcess } from '../child-process.ts';
+import type { ServiceState } from '../apply-runtime-action.ts';
+import { startProcess, type GroupKeeper, type StartedProcess } from '../child-process.ts';
+import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { allDatabases, planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
 import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
-import { stopOnce, type LabLog, type Runtime, type StartedDeployment, type StartedLab } from '../runtime.ts';
+import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
+import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
 import { startWiredDeployment } from '../start-wired-deployment.ts';
+import { stopCalmly } from '../stop-calmly.ts';
 import { createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
 import { planCpuPinning } from './cpu-pinning.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { startLifeline } from './lifeline.ts';
 import { locateToxiproxy } from './toxiproxy-binary.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
 
@@ -45,18 +51,41 @@ export function localRuntime(options: LocalRuntimeOptions = {}): Runtime {
 
 async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise<StartedLab> {
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs.local;
+  // What a lab that died (kill -9) left: its processes died with its lifeline, its directories remain.
+  await reapDeadLabsTempDirs(log);
   const teardown = new AsyncDisposableStack();
   try {
     const binary = await locateToxiproxy(PROJECT_ROOT, { install: options.installTools ?? true, log });
-    const toxiproxy = teardown.use(await startToxiproxyServer(binary));
-    const postgres = teardown.use(await startEmbeddedPostgres(allDatabases()));
+    // Cut last: every child is stopped in order first; what is still held then dies with the lifeline.
+    const lifeline = teardown.use(await startLifeline());
+    const toxiproxy = teardown.use(await startToxiproxyServer(binary, { lifeline }));
+    const postgres = teardown.use(await startEmbeddedPostgres(allDatabases(), { lifeline }));
     const dnsServer = teardown.use(await startDnsServer());
     const cpuPinning = options.pinCpus === false ? undefined : planCpuPinning();
     const deployments = new Set<StartedDeployment>();
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
     });
-    const stop = stopOnce(teardown);
+    const watchdog = startDependencyWatchdog();
+    watchdog.watch(`toxiproxy-server (pid ${toxiproxy.process.pid})`, toxiproxy.process.ended);
+    watchdog.watch(`PostgreSQL (postmaster pid ${postgres.server.pid})`, postgres.server.ended);
+    watchdog.watch(`the lab's DNS server (udp ${dnsServer.address})`, dnsServer.lost);
+    watchdog.poll(`toxiproxy-server's API (${toxiproxy.apiUrl})`, async (signal) => {
+      const response = await fetch(`${toxiproxy.apiUrl}/version`, { signal });
+      await response.body?.cancel();
+    });
+    // Registered last, so it runs first: stopping the dependencies on purpose is no death.
+    teardown.defer(() => watchdog.standDown());
+    const stop = stopCalmly(teardown, {
+      log,
+      what: 'the local lab',
+      leftovers: async () => [
+        ...[toxiproxy.process, postgres.server]
+          .filter((child) => child.isRunning())
+          .map((child) => `${child.name} (pid ${child.pid})`),
+        ...(existsSync(postgres.dataDir) ? [postgres.dataDir] : []),
+      ],
+    });
     return {
       runtime: 'local',
       details: {
@@ -85,11 +114,13 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
           serviceEnv: options.serviceEnv ?? {},
           startTimeoutMs,
           log,
+          lifeline,
         });
         // A deployment's stop is idempotent, so the lab may stop it again on its way out.
         deployments.add(started);
         return started;
       },
+      failed: watchdog.failed,
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -110,6 +141,7 @@ interface DeploymentContext {
   settings: Record<string, string>;
   startTimeoutMs: number;
   log: LabLog;
+  lifeline: GroupKeeper;
 }
 
 async function startService(
@@ -143,6 +175,7 @@ async function startService(
       }
     },
     timeoutMs: context.startTimeoutMs,
+    lifeline: context.lifeline,
   });
   return { process: started, port: ready };
 }
@@ -198,12 +231,23 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
         for (const inFront of [...service.edgeLinks, ...service.callerLinks]) await link(inFront, port);
       }
     },
+    log: context.log,
+    leftovers: async () =>
+      [...services.entries()]
+        .filter(([, service]) => service.process.isRunning())
+        .map(([name, service]) => `${name} (pid ${service.process.pid})`),
     edgeUrl: (name) => `http://${created(name).listen}`,
     metricsUrl: (name) => `http://${LOOPBACK}:${running(name).port}/metrics`,
     auditUrl: (database) => context.postgresUrl(database),
     resources: (name) => {
       const cpus = context.cpuPinning?.[name];
       return cpus ? `CPU ${cpus} (taskset), no memory limit` : 'all CPUs, no memory limit';
+    },
+    serviceState: async (name): Promise<ServiceState> => {
+      const { process: current } = running(name);
+      return current.isRunning()
+        ? { running: true, evidence: `pid ${current.pid} running` }
+        : { running: false, evidence: `pid ${current.pid} ${await current.ended}` };
     },
     kill: async (name) => {
       const service = running(name);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { access, constants, mkdtemp, rename, rm, mkdir } from 'node:fs/promises';
-import os from 'node:os';
+import { access, constants, rename, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../../errors.ts';
+import { makeLabTempDir } from '../lab-temp-dirs.ts';
 
 export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0';
 export const TOXIPROXY_BINARY = 'toxiproxy-server';
@@ -63,7 +63,7 @@ export async function locateToxiproxy(
   // Build into a private folder first: `go install` names the binary `server`, and a half-written
   // binary must never be found by the next run.
   await mkdir(toolDir, { recursive: true });
-  const buildDir = await mkdtemp(path.join(os.tmpdir(), 'splitlab-gobin-'));
+  const buildDir = await makeLabTempDir('gobin');
   try {
     const result = spawnSync(go, ['install', TOXIPROXY_MODULE], {
       env: { ...process.env, GOBIN: buildDir },

@@ -1,5 +1,5 @@
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { startProcess, type StartedProcess } from '../child-process.ts';
+import { startProcess, type GroupKeeper, type StartedProcess } from '../child-process.ts';
 import { LabError } from '../../errors.ts';
 import { findFreePort } from '../ports.ts';
 
@@ -19,8 +19,9 @@ export interface StartedToxiproxyServer extends AsyncDisposable {
  */
 export async function startToxiproxyServer(
   binary: string,
-  timeoutMs = 10_000,
+  options: { timeoutMs?: number; lifeline?: GroupKeeper } = {},
 ): Promise<StartedToxiproxyServer> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const port = await findFreePort();
   const { process } = await startProcess({
     name: 'toxiproxy-server',
@@ -30,6 +31,7 @@ export async function startToxiproxyServer(
     env: { LOG_LEVEL: 'info' },
     readyWhen: (line) => (line.includes('Starting Toxiproxy HTTP server') ? true : undefined),
     timeoutMs,
+    ...(options.lifeline ? { lifeline: options.lifeline } : {}),
   });
   const apiUrl = `http://127.0.0.1:${port}`;
   const client = new Toxiproxy(apiUrl);

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseLabTempDir } from '../../../lab/runtime/lab-temp-dirs.ts';
 
 /** pid -> parent pid, read from /proc (Linux). */
 function parentsByPid(): Map<number, number> {
@@ -68,4 +70,15 @@ export function listeningPorts(): Set<number> {
     }
   }
   return ports;
+}
+
+/**
+ * The lab temp dirs (`splitlab-<kind>-<pid>-<random>`) owned by these pids: a test looks only at its own
+ * lab's, since other labs on the machine (other test runs) come and go meanwhile.
+ */
+export function labTempDirsOf(...ownerPids: number[]): string[] {
+  return readdirSync(os.tmpdir()).filter((entry) => {
+    const owner = parseLabTempDir(entry);
+    return owner !== undefined && ownerPids.includes(owner.ownerPid);
+  });
 }
