@@ -80,7 +80,7 @@ Usage:
 Options:
 ${formatFlags(SCENARIO_FLAGS)}
 
-Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 130 interrupted.
+Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 3 the run is invalid\n(the lab could not do what the scenario asked; report written), 130 interrupted.
 Example: npm run scenario -- partition`;
 
 /**

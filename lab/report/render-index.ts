@@ -57,10 +57,16 @@ export function renderRunsIndex(
       { header: 'Wall time', numeric: true, cell: ({ results }) => formatDuration(results.wallTimeMs) },
       {
         header: 'Verdict',
-        cell: ({ results: { hypothesis } }) => {
+        cell: ({ results: { hypothesis, validity } }) => {
+          // An invalid run has no verdict; a degraded one keeps it, with a warning beside it.
+          if (validity?.status === 'invalid') return html`<span class="held-no">invalid: no verdict</span>`;
           const held = hypothesis.claims.filter((claim) => claim.held).length;
           const count = `(${held}/${hypothesis.claims.length} claims)`;
-          return html`${heldMark(hypothesis.held)} <span class="muted small">${count}</span>`;
+          const degraded =
+            validity?.status === 'degraded'
+              ? html` <span class="degraded-mark">measurement degraded</span>`
+              : null;
+          return html`${heldMark(hypothesis.held)} <span class="muted small">${count}</span>${degraded}`;
         },
       },
       { header: 'Run', cell: (run) => html`<a href="${link(run)}" class="mono small">${run.dir}</a>` },

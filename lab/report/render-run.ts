@@ -23,7 +23,7 @@ import { PAGE_SCRIPT } from './page-script.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderDeployments } from './render-deployments.ts';
 import { evidenceTable, observedTimelineRows } from './render-evidence.ts';
-import { renderValidityBanner, VALIDITY_CSS } from './render-validity.ts';
+import { renderValidityBanner } from './render-validity.ts';
 
 /** Ids of the JSON blocks in the page, for anyone (or any test) who wants the data back out. */
 export const RESULTS_SCRIPT_ID = 'splitlab-results';
@@ -52,9 +52,6 @@ export function renderRunReport(results: RunResults): string {
   const charts = buildReportCharts(results);
   // What to look at comes right under the verdict: it is what a workshop reads first.
   const body = html`
-    <style>
-      ${raw(VALIDITY_CSS)}
-    </style>
     <main>
       ${renderHeader(results)} ${renderValidityBanner(results)} ${renderWhatToLookAt(results)}
       ${renderHypothesis(results)} ${renderTimeline(results)} ${renderLoad(results)}

@@ -8,36 +8,6 @@ import type { RunResults, Validity } from '../results.ts';
 import { describeProblem } from '../scenario/judge-validity.ts';
 import { html, type SafeHtml } from './html.ts';
 
-/**
- * The styles of the validity banner, the observed fault timeline and the load health tables, in the
- * report's palette (its CSS variables).
- */
-export const VALIDITY_CSS = `
-.validity { margin: 14px 0 0; padding: 12px 16px; border-radius: 8px; border: 2px solid; }
-.validity strong.head { display: block; font-size: 1.08rem; }
-.validity ul { margin: 6px 0 0; padding-left: 1.2em; color: var(--text); font-size: 0.92rem; }
-.validity li { margin: 0.2em 0; }
-.validity .why { color: var(--text); font-size: 0.92rem; margin: 4px 0 0; }
-.validity.invalid { background: var(--bad-bg); border-color: var(--bad); color: var(--bad); }
-.validity.degraded { background: #fff8e6; border-color: #e0b84a; color: #7a5200; }
-.validity.valid { background: var(--good-bg); border: 1px solid #b9dcc2; color: var(--good); padding: 6px 12px; font-size: 0.9rem; }
-.verdict.invalid { background: var(--bad-bg); color: var(--bad); border: 2px dashed var(--bad); }
-.verdict .degraded-note { display: block; font-size: 0.85rem; font-weight: 600; margin-top: 6px; color: #7a5200; }
-.timeline .observed { background: #e7f4ea; border: 1px solid #8cc79b; color: var(--good); font-weight: 600; }
-.timeline .missed {
-  background: repeating-linear-gradient(45deg, var(--bad-bg), var(--bad-bg) 6px, #fff 6px, #fff 12px);
-  border: 1px dashed var(--bad);
-  color: var(--bad);
-  font-weight: 700;
-}
-.timeline .label.observed-label { color: var(--good); }
-tr.not-observed td { background: #fdf3f2 !important; }
-tr.degraded-phase td { background: #fff8e6 !important; }
-ul.degraded-reasons { color: #7a5200; margin: 0 0 1em; padding-left: 1.2em; }
-ul.degraded-reasons li { margin: 0.2em 0; }
-.partial-note { background: var(--bad-bg); border: 1px solid var(--bad); color: var(--bad); border-radius: 6px; padding: 6px 10px; font-size: 0.88rem; }
-`;
-
 /** The degraded reasons the banner shows before it points at the load health tables for the rest. */
 const DEGRADED_SHOWN = 6;
 
