@@ -1,5 +1,6 @@
 import type { OutcomeCounts, PhaseSummary, PhaseWindow, SecondSample } from '../results.ts';
 import type { RouteName } from '../vocabulary/topology.ts';
+import { onMillisecondGrid } from './due-times.ts';
 import type { RequestOutcome } from './outcome.ts';
 import { summarizeLatency } from './percentiles.ts';
 
@@ -38,15 +39,20 @@ export function perSecond(outcomes: readonly RequestOutcome[], durationS: number
   return buckets.map((bucket, t) => ({ t, ...countOutcomes(bucket) }));
 }
 
-/** Summary per phase, by the phase in which each request was due. */
+/**
+ * Summary per phase, by the phase in which each request was due (start inclusive, end exclusive).
+ * Exact at the boundaries: the generator's `dueAtS` is the double nearest to the exact due time and the
+ * boundaries are put on the same 1 ms grid, so a request due exactly at a boundary lands in the later
+ * phase (see due-times.ts for why the comparison of the doubles is exact).
+ */
 export function perPhase(
   outcomes: readonly RequestOutcome[],
   phases: readonly PhaseWindow[],
 ): PhaseSummary[] {
   return phases.map((phase) => {
-    const inPhase = outcomes.filter(
-      (outcome) => outcome.dueAtS >= phase.startS && outcome.dueAtS < phase.endS,
-    );
+    const startS = onMillisecondGrid(phase.startS);
+    const endS = onMillisecondGrid(phase.endS);
+    const inPhase = outcomes.filter((outcome) => outcome.dueAtS >= startS && outcome.dueAtS < endS);
     const counts = countOutcomes(inPhase);
     const failedAtS = inPhase
       .filter((outcome) => !outcome.ok)

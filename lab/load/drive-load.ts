@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { RouteName } from '../vocabulary/topology.ts';
+import { dueTimeS, streamSchedule } from './due-times.ts';
 import { causeOfClientError, causeOfResponse, type RequestOutcome } from './outcome.ts';
 import { prepareRequest } from './request-bodies.ts';
 
@@ -35,7 +36,8 @@ export interface LoadRun {
 /**
  * An open-model load generator: requests are due at evenly spaced times whatever happens to earlier
  * ones, and latency is measured from the due time, so a stalled service cannot hide its stall by
- * slowing the generator down (no coordinated omission).
+ * slowing the generator down (no coordinated omission). Due times are exact (due-times.ts), and each
+ * outcome says how late the generator itself sent it (`sendLagMs`): its own health.
  *
  * Why not autocannon: it is a closed model (a hung request stops its connection from sending), its
  * coordinated-omission correction is effectively off, it drops an in-flight request silently when the
@@ -48,21 +50,24 @@ export interface LoadRun {
  */
 export function driveLoad(options: DriveLoadOptions): LoadRun {
   const startedAtMs = options.startedAtMs ?? performance.now();
-  const endAtMs = startedAtMs + options.durationS * 1000;
   const dispatcher = new Agent({ keepAliveTimeout: 4000, connections: options.maxInFlightPerRoute });
   const outcomes: RequestOutcome[] = [];
   const inFlight = new Map<RouteName, number>(options.routes.map((route) => [route.route, 0]));
   const pending = new Set<Promise<void>>();
   // One sequence per stream: a route may have its steady stream and a flood at the same time.
   const nextSequence = options.routes.map(() => 0);
+  const schedules = options.routes.map((load) => streamSchedule(load, options.durationS));
+  const lagSince = (dueAtMs: number): number => Math.round((performance.now() - dueAtMs) * 10) / 10;
 
-  const send = (load: RouteLoad, stream: number, sequence: number, dueAtMs: number): void => {
-    const dueAtS = (dueAtMs - startedAtMs) / 1000;
+  const send = (load: RouteLoad, stream: number, sequence: number, dueAtS: number, dueAtMs: number): void => {
     const current = inFlight.get(load.route) ?? 0;
     if (current >= options.maxInFlightPerRoute) {
       outcomes.push({
         route: load.route,
         dueAtS,
+        stream,
+        // When the generator decided not to send: a starved generator shows here too.
+        sendLagMs: lagSince(dueAtMs),
         latencyMs: 0,
         ok: false,
         cause: 'generator_limit',
@@ -73,7 +78,16 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
     inFlight.set(load.route, current + 1);
     const prepared = prepareRequest(load.route, `${options.runTag}s${stream}`, sequence);
     const task = (async () => {
-      let outcome: Omit<RequestOutcome, 'latencyMs'>;
+      // This function runs synchronously into undici's request(): now is when the request is handed over.
+      const sendLagMs = lagSince(dueAtMs);
+      // The whole request's deadline. Not AbortSignal.timeout: its timer lives on for timeoutMs after the
+      // answer (15 s x 2000/s = 30,000 live timers, and 7-16 ms mark-compact pauses in the generator).
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        options.timeoutMs,
+      );
+      let outcome: Omit<RequestOutcome, 'latencyMs' | 'sendLagMs'>;
       try {
         const response = await request(load.url, {
           method: 'POST',
@@ -82,22 +96,33 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
           dispatcher,
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
-          signal: AbortSignal.timeout(options.timeoutMs),
+          signal: deadline.signal,
         });
         const text = await response.body.text();
         const ok = response.statusCode >= 200 && response.statusCode < 300;
         outcome = {
           route: load.route,
           dueAtS,
+          stream,
           ok,
           cause: ok ? '' : causeOfResponse(response.statusCode, text),
           status: response.statusCode,
         };
       } catch (error) {
-        outcome = { route: load.route, dueAtS, ok: false, cause: causeOfClientError(error), status: null };
+        outcome = {
+          route: load.route,
+          dueAtS,
+          stream,
+          ok: false,
+          cause: causeOfClientError(error),
+          status: null,
+        };
+      } finally {
+        clearTimeout(timer);
       }
       outcomes.push({
         ...outcome,
+        sendLagMs,
         latencyMs: Math.round((performance.now() - dueAtMs) * 10) / 10,
         ...(prepared.idempotencyKey ? { idempotencyKey: prepared.idempotencyKey } : {}),
         ...(prepared.email ? { email: prepared.email } : {}),
@@ -119,19 +144,20 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
       const now = performance.now();
       let nextDueMs = Infinity;
       for (const [stream, load] of options.routes.entries()) {
-        if (load.ratePerSecond <= 0) continue;
-        const intervalMs = 1000 / load.ratePerSecond;
-        const streamStartMs = startedAtMs + (load.fromS ?? 0) * 1000;
-        const streamEndMs = Math.min(endAtMs, startedAtMs + (load.untilS ?? Infinity) * 1000);
+        const schedule = schedules[stream];
+        if (!schedule) continue;
         let sequence = nextSequence[stream] ?? 0;
-        let dueAtMs = streamStartMs + sequence * intervalMs;
-        while (dueAtMs <= now && dueAtMs < streamEndMs) {
-          send(load, stream, sequence, dueAtMs);
+        while (sequence < schedule.count) {
+          const dueAtS = dueTimeS(schedule, sequence);
+          const dueAtMs = startedAtMs + dueAtS * 1000;
+          if (dueAtMs > now) {
+            nextDueMs = Math.min(nextDueMs, dueAtMs);
+            break;
+          }
+          send(load, stream, sequence, dueAtS, dueAtMs);
           sequence += 1;
-          dueAtMs = streamStartMs + sequence * intervalMs;
         }
         nextSequence[stream] = sequence;
-        if (dueAtMs < streamEndMs) nextDueMs = Math.min(nextDueMs, dueAtMs);
       }
       if (nextDueMs === Infinity) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextDueMs - performance.now())));

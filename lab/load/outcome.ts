@@ -5,6 +5,13 @@ export interface RequestOutcome {
   route: RouteName;
   /** Seconds from the start of the timeline at which the request was due (its intended send time). */
   dueAtS: number;
+  /** Which stream of the load sent it: its index in `DriveLoadOptions.routes` (a flood is its own stream). */
+  stream: number;
+  /**
+   * How late the generator sent it after its due time, in ms: the generator's own health. A generator
+   * that falls behind its schedule measures itself instead of the system.
+   */
+  sendLagMs: number;
   /** From the intended send time to the answer or error: free of coordinated omission. */
   latencyMs: number;
   ok: boolean;

@@ -6,6 +6,8 @@ import { percentile, summarizeLatency } from '../../lab/load/percentiles.ts';
 const outcome = (dueAtS: number, ok: boolean, latencyMs: number, cause = ''): RequestOutcome => ({
   route: 'checkout',
   dueAtS,
+  stream: 0,
+  sendLagMs: 0,
   ok,
   latencyMs,
   cause: ok ? '' : cause,
