@@ -10,6 +10,7 @@ const RUNTIME_FILES = [
   'test/integration/fault-catalogue.test.ts',
   'test/integration/teardown.test.ts',
   'test/integration/dependency-failure.test.ts',
+  'test/integration/dependency-failure-cli.test.ts',
   'test/integration/cli.test.ts',
   'test/integration/starvation.test.ts',
   'test/integration/retry-storm.test.ts',
