@@ -38,8 +38,19 @@ export const DEFAULTS = {
    * late when it sends requests behind their due time; its event loop, and so every timestamp it
    * takes, is late by its event-loop delay; the scraper's samples are planned 1000 ms apart.
    */
+  /**
+   * `npm run bench`: the generator "sustains" a rate against a trivial endpoint while its lag p99 stays
+   * under this: stricter than the scenarios' health check, since nothing else runs on that route.
+   */
+  benchSustainedLagP99Ms: 10,
   health: {
-    scheduleLagP99Ms: 10,
+    /**
+     * Set from the spread measured on a quiet 2-core machine: over the 100 phases of one `all` run
+     * (local runtime, nothing else running) the generator's lag p99 per phase had a median of 5 ms, a
+     * p90 of 10.7 ms and a maximum of 27.3 ms; beside another lab it read 35-81 ms. At 10 ms, 7 of 11
+     * scenarios of that quiet run were called degraded with no cause to name.
+     */
+    scheduleLagP99Ms: 30,
     eventLoopDelayP99Ms: 20,
     scrapeIntervalMaxMs: 1500,
     /** Share of the machine's CPU busy with something besides this lab. */

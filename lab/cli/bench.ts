@@ -215,7 +215,7 @@ async function benchGenerator(url: string, closedModel: ClosedModelResult): Prom
   );
   const rate = search.highest?.ratePerSecond;
   return {
-    lagThresholdMs: DEFAULTS.health.scheduleLagP99Ms,
+    lagThresholdMs: DEFAULTS.benchSustainedLagP99Ms,
     stepS: GENERATOR_STEP_S,
     warmUpS: GENERATOR_WARM_UP_S,
     sustained: search.highest,

@@ -13,7 +13,7 @@ const lagging: ValidityProblem = {
   deployment: 'split',
   phase: 'storm',
   message:
-    'the generator sent requests up to 48 ms late (p99 31 ms > 10 ms): another splitlab run (pid 1234) was running',
+    'the generator sent requests up to 48 ms late (p99 41 ms > 30 ms): another splitlab run (pid 1234) was running',
 };
 const died: ValidityProblem = {
   kind: 'dependency-failed',

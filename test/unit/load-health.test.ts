@@ -79,7 +79,7 @@ describe('summarizeLoadHealth', () => {
     });
     expect(loadHealth.map((phase) => phase.degraded.length)).toEqual([0, 1, 0]);
     expect(loadHealth[1]?.degraded[0]).toBe(
-      "the generator sent requests up to 54 ms late (p99 54 ms > 10 ms): the machine's CPU was saturated — " +
+      "the generator sent requests up to 54 ms late (p99 54 ms > 30 ms): the machine's CPU was saturated — " +
         "97 % busy, 95 % of it this lab's system under test, proxies and generator",
     );
     expect(problems).toMatchObject([

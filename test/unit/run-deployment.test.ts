@@ -310,7 +310,7 @@ describe('runDeployment', () => {
   it('flags every phase of a generator sending 48 ms late as degraded, naming the likely cause', async () => {
     const { result, problems } = await run(1, fakeRun({ sendLagMs: 48 }));
     expect(result.loadHealth?.[0]?.degraded).toEqual([
-      "the generator sent requests up to 48 ms late (p99 48 ms > 10 ms): no cause stands out (the machine was 55 % busy, 50 % this lab's)",
+      "the generator sent requests up to 48 ms late (p99 48 ms > 30 ms): no cause stands out (the machine was 55 % busy, 50 % this lab's)",
     ]);
     expect(problems).toHaveLength(5);
     expect(problems[0]).toMatchObject({
