@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import type { LabLog } from '../runtime.ts';
+import { isPidAlive } from '../child-process.ts';
 
 /**
  * Every container the lab starts carries these labels, and its network's name starts with the prefix,
@@ -30,17 +31,6 @@ export function newRunIdentity(): RunIdentity {
   };
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The owner pid encoded in a network name `splitlab-<pid>-<hex>`, or undefined. */
 export function ownerPidOfNetwork(name: string): number | undefined {
   const match = /^splitlab-(\d+)-[0-9a-f]+$/.exec(name);
@@ -60,7 +50,7 @@ export async function reapLeftovers(client: ContainerRuntimeClient, log: LabLog)
     const owner = labels[OWNER_PID_LABEL];
     const isLabContainer = labels[LAB_LABEL] === 'true';
     const isBuildLeftover = !isLabContainer && labels[IMAGE_LABEL] !== undefined && info.State !== 'running';
-    if ((isLabContainer && !isAlive(Number(owner))) || isBuildLeftover) {
+    if ((isLabContainer && !isPidAlive(Number(owner))) || isBuildLeftover) {
       await docker
         .getContainer(info.Id)
         .remove({ force: true, v: true })
@@ -71,7 +61,7 @@ export async function reapLeftovers(client: ContainerRuntimeClient, log: LabLog)
   const networks = await docker.listNetworks();
   for (const network of networks) {
     const owner = ownerPidOfNetwork(network.Name);
-    if (owner !== undefined && !isAlive(owner)) {
+    if (owner !== undefined && !isPidAlive(owner)) {
       await docker
         .getNetwork(network.Id)
         .remove()
