@@ -318,6 +318,12 @@ const faultWindowSchema = z
         'What the fault was aimed at: a link (`payment-api`), a DNS name, a service, a database, a route.',
       ),
     description: z.string(),
+    definition: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .describe(
+        'The fault as the scenario defined it (`{ kind: "latency", link: "payment-api", ms: 200, ... }`); absent in older files.',
+      ),
     startS: z.number(),
     endS: z.number(),
     deployments: z
@@ -383,6 +389,20 @@ const validitySchema = z
 export type Validity = z.infer<typeof validitySchema>;
 export type ValidityProblem = Validity['problems'][number];
 
+export const predictionsSchema = z
+  .object({
+    source: z.enum(['terminal', 'file']).describe('Typed at the terminal (`--predict`) or read from a file.'),
+    file: z.string().optional().describe('The predictions file, when read from one.'),
+    values: z
+      .record(z.string(), z.number())
+      .describe("A predicted value of each claim's metric, by claim id, in the claim's unit."),
+  })
+  .meta({
+    id: 'Predictions',
+    description: 'Guesses made before the run, one per claim (some may be left out).',
+  });
+export type Predictions = z.infer<typeof predictionsSchema>;
+
 export const runResultsSchema = z
   .object({
     schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
@@ -407,6 +427,9 @@ export const runResultsSchema = z
     faults: z.array(faultWindowSchema),
     deployments: z.array(deploymentResultSchema),
     hypothesis: z.object({ held: z.boolean(), claims: z.array(claimResultSchema) }),
+    predictions: predictionsSchema
+      .optional()
+      .describe('What the person running it predicted before the run (`--predict`, `--predictions`).'),
     validity: validitySchema
       .optional()
       .describe('Absent only in files written before the lab checked its own validity (version 1).'),

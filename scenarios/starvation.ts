@@ -31,25 +31,29 @@ export default defineScenario({
   hypothesis: [
     {
       id: 'monolith-pay-starves',
-      says: 'Monolith pay p99 grows to at least 1.8x its baseline: its requests wait for CPU the hashing took.',
+      says:
+        "Monolith pay's slow tail grows: its p90 is at least 2x its baseline, as its requests wait for the CPU the " +
+        'hashing took. (The p90, not the p99: a baseline p99 of a few hundred requests is two or three outliers, ' +
+        'and one slow start can hide the whole effect.)',
       deployment: 'monolith',
       route: 'pay',
       phase: 'flood',
-      metric: 'latencyP99Ms',
+      metric: 'latencyP90Ms',
       relativeTo: { phase: 'baseline' },
-      atLeast: 1.8,
+      atLeast: 2,
     },
     {
       id: 'split-pay-near-baseline',
       says:
-        'The typical split pay is untouched: its median stays within 5 ms of its baseline, because ' +
-        'payment-service has CPUs of its own.',
+        'The typical split pay is barely touched: its median stays within 8 ms of its baseline, because ' +
+        'payment-service has CPUs of its own. Measured: under 1 ms on local, where it is pinned to its own ' +
+        'core; up to 4.4 ms in containers, where CPU quotas still share the same two cores.',
       deployment: 'split',
       route: 'pay',
       phase: 'flood',
       metric: 'latencyP50Ms',
       relativeTo: { phase: 'baseline', by: 'difference' },
-      atMost: 5,
+      atMost: 8,
     },
     {
       id: 'split-pay-beats-monolith',

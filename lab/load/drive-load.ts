@@ -25,6 +25,13 @@ export interface DriveLoadOptions {
   signal?: AbortSignal;
   /** performance.now() of the timeline's t = 0; defaults to now. */
   startedAtMs?: number;
+  /** Called with each outcome as it completes (the live view's tally); must return at once. */
+  onOutcome?: (outcome: RequestOutcome) => void;
+  /**
+   * False for an open-ended session (`lab up --load`): outcomes go only to `onOutcome`, and `finished`
+   * resolves to an empty list, so hours of load do not fill the memory. True by default.
+   */
+  keepOutcomes?: boolean;
 }
 
 export interface LoadRun {
@@ -58,11 +65,16 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
   const nextSequence = options.routes.map(() => 0);
   const schedules = options.routes.map((load) => streamSchedule(load, options.durationS));
   const lagSince = (dueAtMs: number): number => Math.round((performance.now() - dueAtMs) * 10) / 10;
+  const keep = options.keepOutcomes ?? true;
+  const record = (outcome: RequestOutcome): void => {
+    if (keep) outcomes.push(outcome);
+    options.onOutcome?.(outcome);
+  };
 
   const send = (load: RouteLoad, stream: number, sequence: number, dueAtS: number, dueAtMs: number): void => {
     const current = inFlight.get(load.route) ?? 0;
     if (current >= options.maxInFlightPerRoute) {
-      outcomes.push({
+      record({
         route: load.route,
         dueAtS,
         stream,
@@ -120,7 +132,7 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
       } finally {
         clearTimeout(timer);
       }
-      outcomes.push({
+      record({
         ...outcome,
         sendLagMs,
         latencyMs: Math.round((performance.now() - dueAtMs) * 10) / 10,

@@ -1,5 +1,5 @@
 import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
-import type { ServiceResult } from '../results.ts';
+import type { ServiceResult, ServiceSample } from '../results.ts';
 import type { ServiceEndpoint } from '../runtime/runtime.ts';
 
 /** What a service answers at /metrics; read field by field, so a partial answer leaves gaps, not errors. */
@@ -19,7 +19,11 @@ export interface MetricsScraper {
  * Reads every service's JSON /metrics once a second, directly (not through Toxiproxy), so the
  * observation never suffers the fault it observes. A missed scrape (crashed service) is a gap.
  */
-export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs: number): MetricsScraper {
+export function scrapeMetrics(
+  services: readonly ServiceEndpoint[],
+  startedAtMs: number,
+  onSample?: (service: string, sample: ServiceSample) => void,
+): MetricsScraper {
   const results: ServiceResult[] = services.map((service) => ({ service: service.name, samples: [] }));
   const sampleTimesMs: number[] = [];
   let running = true;
@@ -36,7 +40,7 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
         } catch {
           metrics = undefined;
         }
-        results[index]?.samples.push({
+        const sample: ServiceSample = {
           t,
           eventLoopDelayP99Ms: metrics?.eventLoopDelayMs?.p99 ?? null,
           requestsInFlight: metrics?.requestsInFlight ?? null,
@@ -46,7 +50,9 @@ export function scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs:
           outboundAttemptsTotal: metrics?.counters?.outboundAttempts ?? null,
           bulkheadRejectionsTotal: metrics?.counters?.bulkheadRejections ?? null,
           circuitState: metrics?.circuitState ?? null,
-        });
+        };
+        results[index]?.samples.push(sample);
+        onSample?.(service.name, sample);
       }),
     );
   };

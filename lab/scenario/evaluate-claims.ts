@@ -33,6 +33,8 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
       return routePhase(at)?.successRate ?? null;
     case 'latencyP50Ms':
       return routePhase(at)?.latencyMs.p50 ?? null;
+    case 'latencyP90Ms':
+      return routePhase(at)?.latencyMs.p90 ?? null;
     case 'latencyP99Ms':
       return routePhase(at)?.latencyMs.p99 ?? null;
     case 'failureLatencyP50Ms':

@@ -130,6 +130,7 @@ export function faultWindows(scenario: Scenario): FaultWindow[] {
       fault: fault.kind,
       link: faultTarget(fault),
       description: describeFault(fault),
+      definition: { ...fault },
       startS: window.startS,
       endS: window.endS,
       deployments: plans

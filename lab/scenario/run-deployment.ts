@@ -27,8 +27,11 @@ import type {
   DeploymentResult,
   FaultEvidence,
   ServiceResult,
+  ServiceSample,
   ValidityProblem,
 } from '../results.ts';
+import { NO_WATCHER, type RunWatcher } from '../live/run-events.ts';
+import { tallySeconds } from '../live/second-tally.ts';
 import type {
   LabLog,
   RuntimeAction,
@@ -36,7 +39,7 @@ import type {
   StartedDeployment,
   StartedLab,
 } from '../runtime/runtime.ts';
-import { ROUTES, ROUTE_TARGETS } from '../vocabulary/topology.ts';
+import { ROUTES, ROUTE_TARGETS, type RouteName } from '../vocabulary/topology.ts';
 import { problemsOfEvidence } from './judge-validity.ts';
 import type { DeploymentPlan, PlannedFault, PlannedPhase } from './plan-deployment.ts';
 
@@ -46,7 +49,11 @@ import type { DeploymentPlan, PlannedFault, PlannedPhase } from './plan-deployme
  */
 export interface RunSteps {
   driveLoad(options: DriveLoadOptions): LoadRun;
-  scrapeMetrics(services: readonly ServiceEndpoint[], startedAtMs: number): MetricsScraper;
+  scrapeMetrics(
+    services: readonly ServiceEndpoint[],
+    startedAtMs: number,
+    onSample?: (service: string, sample: ServiceSample) => void,
+  ): MetricsScraper;
   waitUntilSettled: typeof waitUntilSettled;
   auditDatabases(
     databases: { users: string; payments: string },
@@ -77,6 +84,8 @@ export interface RunDeploymentOptions {
   /** Unique per deployment run, so emails and idempotency keys never collide with another's. */
   runTag: string;
   steps?: Partial<RunSteps>;
+  /** Told of phases, faults and each second's outcomes as they happen (live view, progress). */
+  watcher?: RunWatcher;
 }
 
 /** One deployment's results, the problems it found with the run's validity, and whether it stopped the run. */
@@ -100,6 +109,7 @@ interface RunContext {
   stop(reason: unknown): void;
   /** The observed fault timeline, step by step as the runner reads it back. */
   evidence: FaultEvidence[];
+  watcher: RunWatcher;
 }
 
 /** Throws the lab's INTERRUPTED error once Ctrl-C (the signal) has aborted the run. */
@@ -205,13 +215,17 @@ async function runPhase(
   await sleepUntil(startedAtMs + window.startS * 1000, context);
   if (context.signal.aborted) return;
   const applied: AppliedAction[] = [];
+  // Faults the watcher was told are in effect: it is told they are gone once the undos are done.
+  const announced: string[] = [];
   // Undos run when this block ends, whether the phase completed or something threw; the read-back of
   // the undos is deferred first, so it runs after all of them.
   await using undoStack = new AsyncDisposableStack();
   undoStack.defer(async () => {
     const undone = applied.filter((entry) => entry.undone);
-    if (undone.length === 0 || context.signal.aborted) return;
-    await observeStep(started, plan, phase, 'undo', undone, startedAtMs, context);
+    if (undone.length > 0 && !context.signal.aborted)
+      await observeStep(started, plan, phase, 'undo', undone, startedAtMs, context);
+    const atS = secondsSince(startedAtMs, context);
+    for (const id of announced) context.watcher.emit({ type: 'fault-undone', label: plan.label, id, atS });
   });
   for (const fault of phase.faults) {
     if (!fault.touches) {
@@ -232,6 +246,13 @@ async function runPhase(
     log(`[${plan.label}] t=${window.startS}s ${window.name}: ${fault.description}`);
   }
   if (phase.faults.length === 0) log(`[${plan.label}] t=${window.startS}s ${window.name}`);
+  context.watcher.emit({
+    type: 'phase-started',
+    label: plan.label,
+    phase: window.name,
+    startS: window.startS,
+    endS: window.endS,
+  });
   const missed = await observeStep(started, plan, phase, 'apply', applied, startedAtMs, context);
   const [first] = missed;
   if (first) {
@@ -244,9 +265,38 @@ async function runPhase(
     );
     return;
   }
+  announced.push(...announceFaults(plan, phase, startedAtMs, context));
   await sleepUntil(startedAtMs + window.endS * 1000, context);
   if (phase.injects && !context.signal.aborted)
     log(`[${plan.label}] t=${window.endS}s end of ${window.name}: undoing its faults`);
+}
+
+function secondsSince(startedAtMs: number, context: RunContext): number {
+  return Math.round(context.steps.now() - startedAtMs) / 1000;
+}
+
+/** Tells the watcher about each fault of the phase that touches this deployment, now in effect. */
+function announceFaults(
+  plan: DeploymentPlan,
+  phase: PlannedPhase,
+  startedAtMs: number,
+  context: RunContext,
+): string[] {
+  const atS = secondsSince(startedAtMs, context);
+  return phase.faults.flatMap((fault, index) => {
+    if (!fault.touches) return [];
+    const id = `${plan.label}@${phase.window.name}#${index}`;
+    context.watcher.emit({
+      type: 'fault-applied',
+      label: plan.label,
+      id,
+      fault: fault.fault,
+      description: fault.description,
+      source: 'timeline',
+      atS,
+    });
+    return [id];
+  });
 }
 
 async function runTimeline(
@@ -284,7 +334,16 @@ async function driveWithFaults(
 ): Promise<Driven> {
   const { steps } = context;
   const startedAtMs = steps.now();
-  const scraper = steps.scrapeMetrics(started.services, startedAtMs);
+  const tally = tallySeconds({
+    label: plan.label,
+    routes: ROUTES,
+    services: started.services.map((service) => service.name),
+    startedAtMs,
+    watcher: context.watcher,
+  });
+  const scraper = steps.scrapeMetrics(started.services, startedAtMs, (service, sample) =>
+    tally.sample(service, sample),
+  );
   const sampler = steps.sampleHealth({
     windows: plan.phases.map((phase) => phase.window),
     startedAtMs,
@@ -301,8 +360,10 @@ async function driveWithFaults(
       runTag: context.runTag,
       startedAtMs,
       signal: context.signal,
+      onOutcome: (outcome) => tally.outcome(outcome),
     });
   } catch (error) {
+    tally.stop();
     await scraper.stop();
     await sampler.stop();
     throw error;
@@ -313,6 +374,7 @@ async function driveWithFaults(
   const outcomes = await settled(load.finished);
   const services = await settled(scraper.stop());
   const instruments = await sampler.stop();
+  tally.stop();
   if (outcomes.status === 'rejected') throw outcomes.reason;
   if (services.status === 'rejected') throw services.reason;
   return {
@@ -536,6 +598,7 @@ export async function runDeployment(
       if (!internal.signal.aborted) internal.abort(reason);
     },
     evidence: [],
+    watcher: options.watcher ?? NO_WATCHER,
   };
   let stoppedAtMs: number | null = null;
   if (context.signal.aborted) stoppedAtMs = steps.now();
@@ -551,6 +614,15 @@ export async function runDeployment(
   try {
     await using started = await lab.startDeployment(plan.deployment, plan.start);
     resources = started.resources;
+    context.watcher.emit({
+      type: 'deployment-started',
+      label: plan.label,
+      deployment: plan.deployment,
+      routeUrls: Object.fromEntries(ROUTES.map((route) => [route, started.routeUrl(route)])) as Record<
+        RouteName,
+        string
+      >,
+    });
     if (!context.signal.aborted) {
       driven = await driveWithFaults(started, plan, context);
       failure = driven.timelineError;
@@ -566,6 +638,7 @@ export async function runDeployment(
   } catch (error) {
     failure = { error };
   }
+  context.watcher.emit({ type: 'deployment-finished', label: plan.label });
   throwIfAborted(options.signal);
   if (!stopJudged) stop = await whyStopped(lab, internal.signal, failure !== undefined, steps);
   if (failure && !stop) throw failure.error;

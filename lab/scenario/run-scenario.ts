@@ -5,6 +5,7 @@ import {
   type RunResults,
   type ValidityProblem,
 } from '../results.ts';
+import { NO_WATCHER, type RunWatcher } from '../live/run-events.ts';
 import type { LabLog, Runtime, StartedLab } from '../runtime/runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ROUTES } from '../vocabulary/topology.ts';
@@ -24,6 +25,10 @@ export interface RunScenarioOptions {
   runId?: string;
   /** Replaces the runner's I/O (load, scraping, settling, audit, clock): for tests. */
   steps?: Partial<RunSteps>;
+  /** Told of everything as it happens: the live view, the terminal's progress. Never waited on. */
+  watcher?: RunWatcher;
+  /** For `all`: this scenario's place in the batch, for the watcher's ETA. */
+  batch?: { index: number; count: number; remainingTimelineS: number };
 }
 
 /** A sortable, unique id for a run: `2025-01-31_12-00-00_partition_a1b2`. */
@@ -46,6 +51,17 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const wallStart = performance.now();
   const runTag = randomBytes(4).toString('hex');
   options.log(`starting the ${options.runtime.name} runtime ...`);
+  const watcher = options.watcher ?? NO_WATCHER;
+  watcher.emit({
+    type: 'run-started',
+    scenario: { name: scenario.name, title: scenario.title, claim: scenario.claim },
+    runtime: options.runtime.name,
+    phases: phaseWindows(scenario),
+    faults: faultWindows(scenario),
+    variants: scenario.variants.map((variant) => ({ label: variant.name, deployment: variant.deployment })),
+    durationS: scenario.durationS,
+    ...(options.batch ? { batch: options.batch } : {}),
+  });
   const lab = await options.runtime.start({ log: options.log });
   let results: RunResults;
   try {
@@ -63,6 +79,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
         signal: options.signal,
         runTag: `${runTag}v${index}`,
         steps: options.steps,
+        watcher,
       });
       deployments.push(run.result);
       problems.push(...run.problems);

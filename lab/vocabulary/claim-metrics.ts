@@ -39,7 +39,13 @@ export type ServiceField = (typeof SERVICE_FIELDS)[number];
 /** What a parsed metric points at; `measureClaimMetric` in evaluate-claims.ts switches over `family`. */
 export type ClaimMetric =
   | {
-      family: 'successRate' | 'latencyP50Ms' | 'latencyP99Ms' | 'failureLatencyP50Ms' | 'firstFailureSeconds';
+      family:
+        | 'successRate'
+        | 'latencyP50Ms'
+        | 'latencyP90Ms'
+        | 'latencyP99Ms'
+        | 'failureLatencyP50Ms'
+        | 'firstFailureSeconds';
     }
   | { family: 'recoverySeconds' }
   | { family: 'causeShare'; cause: string }
@@ -92,6 +98,14 @@ export const CLAIM_METRICS = {
     source: 'route phase',
     unit: fixed('ms'),
     parse: noParameters('latencyP50Ms'),
+  },
+  latencyP90Ms: {
+    syntax: 'latencyP90Ms',
+    measures:
+      '90th percentile latency of every completed request: the slow tail, steadier than p99 over a few hundred requests',
+    source: 'route phase',
+    unit: fixed('ms'),
+    parse: noParameters('latencyP90Ms'),
   },
   latencyP99Ms: {
     syntax: 'latencyP99Ms',

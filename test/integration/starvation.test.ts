@@ -3,10 +3,12 @@
  * Runs the shipped starvation scenario, with its own claims, on a shorter timeline, and with the real
  * scrypt cost, since the CPU is the point.
  *
- * Its tolerances come from runs on this 2-core machine: the monolith's pay p99 grew 2.2x to 3.6x (the
- * claim asks 1.8x); split's median did not grow (3 ms -> 2.5 ms; the claim allows +5 ms) and stayed at
- * 0.28x to 0.38x of the monolith's median (the claim allows 0.75x). A first version compared p99s
- * across deployments and failed once in CI at 0.86x: the p99 of 160 requests is one or two outliers.
+ * Its tolerances come from runs on this 2-core machine (the test's own shorter timeline, 8 runs): the
+ * monolith's pay p90 grew 2.7x to 20x on local and 4.2x to 27x in containers (the claim asks 2x); split's
+ * median moved -0.4 to +0.8 ms on local and +0.1 to +4.4 ms in containers (the claim allows +8 ms) and
+ * stayed at 0.05x to 0.52x of the monolith's median (the claim allows 0.75x). The claim used to compare
+ * p99s against the baseline and failed in CI at 1.05x: the p99 of a 6 s baseline is two outliers, and in
+ * containers it came out at 1.55x and 1.73x in 2 of 3 runs.
  */
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';

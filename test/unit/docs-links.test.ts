@@ -168,11 +168,30 @@ describe('documentation', () => {
     expect(read('README.md').trimEnd().split('\n').length).toBeLessThanOrEqual(README_MAX_LINES);
   });
 
-  it('README.md links every page under docs/', () => {
+  it('README.md links every top-level page under docs/, and each folder of docs/ by its README', () => {
     const linked = new Set(
       linksOf(read('README.md')).map((link) => path.normalize(link.target.split('#')[0] ?? '')),
     );
-    expect(files.filter((file) => file.startsWith('docs') && !linked.has(file))).toEqual([]);
+    // A folder (docs/workshop/) is one entry of the map: its README.md leads to the rest of it.
+    const entries = files.filter(
+      (file) =>
+        file.startsWith('docs') && (path.dirname(file) === 'docs' || path.basename(file) === 'README.md'),
+    );
+    expect(entries.filter((file) => !linked.has(file))).toEqual([]);
+  });
+
+  it('every page in a folder of docs/ is linked from a page of that folder', () => {
+    const nested = files.filter((file) => file.startsWith('docs') && path.dirname(file) !== 'docs');
+    const linkedFromFolder = new Set(
+      nested.flatMap((file) =>
+        linksOf(read(file)).map((link) =>
+          path.normalize(path.join(path.dirname(file), link.target.split('#')[0] ?? '')),
+        ),
+      ),
+    );
+    expect(
+      nested.filter((file) => path.basename(file) !== 'README.md' && !linkedFromFolder.has(file)),
+    ).toEqual([]);
   });
 });
 
