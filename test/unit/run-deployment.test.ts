@@ -9,6 +9,7 @@ import type { Runtime, RuntimeAction, StartedDeployment, StartedLab } from '../.
 import { planDeployment } from '../../lab/scenario/plan-deployment.ts';
 import { runDeployment, type RunSteps } from '../../lab/scenario/run-deployment.ts';
 import { runScenario } from '../../lab/scenario/run-scenario.ts';
+import { fanOut, type RunEvent } from '../../lab/live/run-events.ts';
 import type { DeploymentName } from '../../lab/vocabulary/topology.ts';
 import { stormScenario } from './fixtures/storm-scenario.ts';
 
@@ -616,5 +617,86 @@ describe('runScenario on a fake runtime', () => {
       'stop monolith',
       'stop lab',
     ]);
+  });
+});
+
+describe('what the runner tells a watcher', () => {
+  it('announces the run, each deployment, each phase, each fault once read back and its undo, in order', async () => {
+    const fake = fakeRun();
+    const events: RunEvent[] = [];
+    await runScenario(stormScenario, {
+      runtime: fake.runtime,
+      log: fake.log,
+      steps: fake.steps,
+      watcher: { emit: (event) => events.push(event) },
+    });
+    const said = events
+      .filter((event) => event.type !== 'second')
+      .map((event) => {
+        switch (event.type) {
+          case 'run-started':
+            return `run ${event.scenario.name}: ${event.variants.map((variant) => variant.label).join(', ')}`;
+          case 'deployment-started':
+            return `start ${event.label} ${event.routeUrls.checkout}`;
+          case 'phase-started':
+            return `${event.label} phase ${event.phase} ${event.startS}-${event.endS}`;
+          case 'fault-applied':
+            return `${event.label} t=${event.atS} + ${event.fault.kind} (${event.id})`;
+          case 'fault-undone':
+            return `${event.label} t=${event.atS} - ${event.id}`;
+          default:
+            return `${event.type}`;
+        }
+      });
+    expect(said).toEqual([
+      'run storm: monolith, split/retry',
+      'start monolith http://fake/monolith/checkout',
+      'monolith phase baseline 0-10',
+      'monolith phase storm 10-15',
+      'monolith t=10 + dbOutage (monolith@storm#1)',
+      'monolith t=10 + flood (monolith@storm#2)',
+      'monolith t=15 - monolith@storm#1',
+      'monolith t=15 - monolith@storm#2',
+      'monolith phase calm 15-20',
+      'monolith phase crashy 20-24',
+      'monolith phase after 24-30',
+      'deployment-finished',
+      'start split/retry http://fake/split/checkout',
+      'split/retry phase baseline 0-10',
+      'split/retry phase storm 10-15',
+      'split/retry t=10 + partition (split/retry@storm#0)',
+      'split/retry t=10 + dbOutage (split/retry@storm#1)',
+      'split/retry t=10 + flood (split/retry@storm#2)',
+      'split/retry t=15 - split/retry@storm#0',
+      'split/retry t=15 - split/retry@storm#1',
+      'split/retry t=15 - split/retry@storm#2',
+      'split/retry phase calm 15-20',
+      'split/retry phase crashy 20-24',
+      'split/retry t=20 + crash (split/retry@crashy#0)',
+      'split/retry t=24 - split/retry@crashy#0',
+      'split/retry phase after 24-30',
+      'deployment-finished',
+    ]);
+    // Each deployment's tally says its last (partial) second when the load ends.
+    expect(events.filter((event) => event.type === 'second').map((event) => event.label)).toEqual(
+      expect.arrayContaining(['monolith', 'split/retry']),
+    );
+  });
+
+  it('never lets a watcher that throws break the run', async () => {
+    const fake = fakeRun();
+    const results = await runScenario(stormScenario, {
+      runtime: fake.runtime,
+      log: fake.log,
+      steps: fake.steps,
+      watcher: fanOut([
+        {
+          emit: () => {
+            throw new Error('a broken viewer');
+          },
+        },
+      ]),
+    });
+    expect(results.deployments).toHaveLength(2);
   });
 });
