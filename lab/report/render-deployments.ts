@@ -2,12 +2,14 @@
  * The run page's "Per deployment" section: for each deployment, its services, one phase table per
  * route, what each service saw per phase, recovery after the heal and the audit, all in one column.
  */
-import type { AuditResult, DeploymentResult, PhaseSummary, RunResults } from '../results.ts';
+import { faultOfWindow } from '../diagram/recorded-faults.ts';
+import { renderTopologyDiagram, type DiagramFault } from '../diagram/topology-diagram.ts';
+import type { AuditResult, DeploymentResult, FaultWindow, PhaseSummary, RunResults } from '../results.ts';
 import type { RouteName } from '../vocabulary/topology.ts';
 import { orderedDeployments, orderedRoutes } from './charts.ts';
 import { deploymentGrid } from './deployment-grid.ts';
 import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from './format.ts';
-import { html, type SafeHtml } from './html.ts';
+import { html, raw, type SafeHtml } from './html.ts';
 import { section, table, type TableColumn } from './markup.ts';
 import { loadHealthTable } from './render-load-health.ts';
 
@@ -25,6 +27,7 @@ export function renderDeployments(results: RunResults): SafeHtml {
         <p class="muted small">
           Services: ${d.services.length > 0 ? d.services.map((s) => s.service).join(', ') : 'none recorded'}
         </p>`,
+      topologyFigure(results, d),
       ...routes.map((route) => routeBlock(d, route)),
       block('Services per phase', d, servicePhaseTable(d)),
       block('Recovery after heal', d, recoveryTable(d)),
@@ -33,6 +36,41 @@ export function renderDeployments(results: RunResults): SafeHtml {
     ],
   }));
   return section('deployments', 'Per deployment', deploymentGrid(columns, { card: true }));
+}
+
+/**
+ * The deployment's topology with every fault of the timeline that touched this column drawn where it
+ * acted (its phase in the tooltip). A fault recorded too sparsely to be drawn is named below instead.
+ */
+function topologyFigure(results: RunResults, deployment: DeploymentResult): SafeHtml {
+  const windows = results.faults.filter((window) => window.deployments.includes(deployment.deployment));
+  const drawn: DiagramFault[] = [];
+  const undrawn: FaultWindow[] = [];
+  for (const window of windows) {
+    const fault = faultOfWindow(window);
+    if (fault) drawn.push({ fault, label: phaseLabel(results, window) });
+    else undrawn.push(window);
+  }
+  // The SVG is built by the diagram module, which escapes every text and attribute it writes.
+  const diagram = raw(renderTopologyDiagram(deployment.topology, drawn));
+  return html`<figure class="topology">
+    ${diagram}
+    <figcaption class="muted small">
+      ${
+        drawn.length > 0
+          ? `In red: every fault of the timeline where it acted in ${deployment.deployment}, whatever its phase (hover over one for its phase).`
+          : `No fault of the timeline touched ${deployment.deployment}.`
+      }
+      ${undrawn.map((window) => html`<br />Not drawn, too little recorded to place it: ${window.description}.`)}
+    </figcaption>
+  </figure>`;
+}
+
+/** `partition (10–25 s)`: the phase a fault window belongs to, by its times. */
+function phaseLabel(results: RunResults, window: FaultWindow): string {
+  const span = `${window.startS}–${window.endS} s`;
+  const phase = results.phases.find((p) => p.startS === window.startS && p.endS === window.endS);
+  return phase ? `${phase.name} (${span})` : span;
 }
 
 // The tag repeats the deployment's name: far down a long column its heading is off screen.

@@ -190,5 +190,10 @@ tr.not-observed td { background: #fdf3f2 !important; }
 tr.degraded-phase td { background: #fff8e6 !important; }
 ul.degraded-reasons { color: #7a5200; margin: 0 0 1em; padding-left: 1.2em; }
 ul.degraded-reasons li { margin: 0.2em 0; }
+/* The topology diagram of a deployment (lab/diagram/): scales with its column, tooltips on hover. */
+figure.topology { margin: 0 0 4px; }
+figure.topology svg { display: block; width: 100%; height: auto; max-width: 780px; }
+figure.topology figcaption { margin: 2px 0 0; }
+figure.topology [data-fault] { cursor: help; }
 .partial-note { background: var(--bad-bg); border: 1px solid var(--bad); color: var(--bad); border-radius: 6px; padding: 6px 10px; font-size: 0.88rem; }
 `;
