@@ -44,8 +44,8 @@ export const DEPLOYMENT_ORDER: readonly VariantName[] = ['monolith', 'split'];
 export const ROUTE_ORDER: readonly RouteName[] = ['signup', 'pay', 'checkout'];
 
 export const SUCCESS_COLOUR = '#3b8c4f';
-// Warm and dark hues only, so no failure cause is mistaken for success; order = most frequent first.
-const FAILURE_PALETTE = [
+// Warm and dark hues only, so no failure cause is mistaken for success.
+export const FAILURE_PALETTE = [
   '#d1495b',
   '#e8a33d',
   '#7b4fa0',
@@ -56,8 +56,43 @@ const FAILURE_PALETTE = [
   '#b8860b',
   '#4e3f82',
   '#a33c3c',
+  // Spares for causes outside CAUSE_COLOURS.
+  '#8e3b6e',
+  '#6b4226',
+  '#c0504d',
+  '#7a5c00',
 ];
-const LATENCY_COLOURS = { p50: '#3f6fb5', p99: '#e0702f', max: '#9b2c2c' } as const;
+/**
+ * Each known failure cause has its own colour, the same in every report and in the live view, so `deadline`
+ * is amber wherever a reader meets it. Causes outside this table (`http_<status>`, a service's own cause)
+ * take the palette's colours that no known cause uses, most frequent first.
+ */
+export const CAUSE_COLOURS: Readonly<Record<string, string>> = {
+  deadline: '#e8a33d',
+  reset: '#d1495b',
+  refused: '#7b4fa0',
+  dns: '#4e3f82',
+  database: '#8c5a3c',
+  circuit_open: '#c2185b',
+  bulkhead_full: '#b8860b',
+  upstream_status: '#e0702f',
+  client_timeout: '#a33c3c',
+  generator_limit: '#5d6d7e',
+};
+const SPARE_FAILURE_COLOURS = FAILURE_PALETTE.filter(
+  (colour) => !Object.values(CAUSE_COLOURS).includes(colour),
+);
+
+/** The colour of a failure cause: its own when known, else the `index`-th spare colour. */
+export function causeColour(cause: string, index: number): string {
+  return (
+    CAUSE_COLOURS[cause] ??
+    SPARE_FAILURE_COLOURS[index % Math.max(1, SPARE_FAILURE_COLOURS.length)] ??
+    '#d1495b'
+  );
+}
+
+export const LATENCY_COLOURS = { p50: '#3f6fb5', p99: '#e0702f', max: '#9b2c2c' } as const;
 const SERVICE_COLOURS = { eventLoop: '#7b4fa0', inFlight: '#3f6fb5', outbound: '#e0702f' } as const;
 const FAULT_FILL = 'rgba(209, 73, 91, 0.13)';
 const FAULT_TEXT = '#9b2335';
@@ -97,7 +132,7 @@ export function timelineEndS(results: RunResults): number {
   return Math.ceil(end);
 }
 
-/** Failure causes of the whole run, most frequent first, each with a fixed colour. */
+/** Failure causes of the whole run, most frequent first, each with its colour (see CAUSE_COLOURS). */
 export function outcomeColours(results: RunResults): Record<string, string> {
   const totals = new Map<string, number>();
   for (const deployment of results.deployments) {
@@ -111,9 +146,12 @@ export function outcomeColours(results: RunResults): Record<string, string> {
   }
   const causes = [...totals.entries()].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([c]) => c);
   const colours: Record<string, string> = { success: SUCCESS_COLOUR };
-  causes.forEach((cause, index) => {
-    colours[cause] = FAILURE_PALETTE[index % FAILURE_PALETTE.length] ?? '#d1495b';
-  });
+  causes
+    .filter((cause) => cause in CAUSE_COLOURS)
+    .forEach((cause) => (colours[cause] = causeColour(cause, 0)));
+  causes
+    .filter((cause) => !(cause in CAUSE_COLOURS))
+    .forEach((cause, index) => (colours[cause] = causeColour(cause, index)));
   return colours;
 }
 

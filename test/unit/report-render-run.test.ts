@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EChartsOption } from 'echarts';
 import type { RunResults } from '../../lab/results.ts';
-import { buildReportCharts, type ChartSpec } from '../../lab/report/charts.ts';
+import { buildReportCharts, CAUSE_COLOURS, type ChartSpec } from '../../lab/report/charts.ts';
 import { escapeHtml, inlineScript, jsonForScript } from '../../lab/report/html.ts';
 import { CHARTS_SCRIPT_ID, RESULTS_SCRIPT_ID, renderRunReport } from '../../lab/report/render-run.ts';
 import {
@@ -311,6 +311,9 @@ describe('chart options', () => {
     const stacked = series.filter((s) => s.stack === 'outcome');
     expect(stacked.map((s) => s.name)).toEqual(['success', 'circuit_open', 'deadline', 'reset']);
     for (const s of stacked) expect(s.itemStyle?.color).toBe(charts.outcomeColours[s.name]);
+    // The same colour for a cause in every report (and in the live view), whatever its frequency.
+    expect(charts.outcomeColours.deadline).toBe(CAUSE_COLOURS.deadline);
+    expect(charts.outcomeColours.circuit_open).toBe(CAUSE_COLOURS.circuit_open);
   });
 
   it('leaves out service series that were never measured', () => {
