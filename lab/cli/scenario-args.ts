@@ -10,7 +10,16 @@ export interface CliOptions {
   runtime: RuntimeChoice;
   reportsDir?: string;
   scenariosDir?: string;
+  /** `--predict`: ask for a prediction of each claim on the terminal before the run. */
+  predict?: boolean;
+  /** `--predictions <file>`: read the predictions from a JSON file. */
+  predictionsFile?: string;
+  /** `--live`: serve the live view of the run on this address (port 0: any free port). */
+  live?: { host: string; port: number };
 }
+
+/** Where `--live` listens when `--live-host` and `--live-port` are not given: this machine only, any free port. */
+export const LIVE_DEFAULTS = { host: '127.0.0.1', port: 0 } as const;
 
 /** A flag: what `parseArgs` needs, and how `--help` shows it (flags without `usage` are shown elsewhere). */
 export interface CliFlag extends ParseArgsOptionDescriptor {
@@ -47,6 +56,40 @@ export const SCENARIO_FLAGS = {
     usage: '--scenarios-dir <dir>',
     description: ['where scenario files are read from (default: scenarios/)'],
   },
+  predict: {
+    type: 'boolean',
+    usage: '--predict',
+    description: [
+      "before anything starts, ask on the terminal for a guess at each claim's metric;",
+      'the report sets each guess beside what was measured (needs a terminal)',
+    ],
+  },
+  predictions: {
+    type: 'string',
+    usage: '--predictions <file>',
+    description: [
+      'the same guesses from a JSON file: { "<claim id>": <number>, ... } in the',
+      "claim's unit (a ratio as 0..1); for all, keyed by scenario name",
+    ],
+  },
+  live: {
+    type: 'boolean',
+    usage: '--live',
+    description: ['serve a live view of the run in the browser; its URL is printed first'],
+  },
+  'live-port': {
+    type: 'string',
+    usage: '--live-port <port>',
+    description: [`the live view's port, 0 to 65535 (default ${LIVE_DEFAULTS.port}: any free port)`],
+  },
+  'live-host': {
+    type: 'string',
+    usage: '--live-host <addr>',
+    description: [
+      `the address the live view listens on (default ${LIVE_DEFAULTS.host}: this machine only;`,
+      '0.0.0.0 lets others on the network watch)',
+    ],
+  },
 } as const satisfies Record<string, CliFlag>;
 
 /**
@@ -80,8 +123,12 @@ Usage:
 Options:
 ${formatFlags(SCENARIO_FLAGS)}
 
+On a terminal, a status block at the bottom shows the scenario, column and phase, the elapsed time and
+an ETA, and what each route did in the last second; without a terminal only the log lines are printed.
+
 Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 3 the run is invalid\n(the lab could not do what the scenario asked; report written), 130 interrupted.
-Example: npm run scenario -- partition`;
+Example: npm run scenario -- partition
+         npm run scenario -- partition --predict --live`;
 
 /**
  * Turns an error of `parseArgs` into a USAGE error that names the flag and where help is; any other
@@ -155,6 +202,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const options: CliOptions = { command: 'run', runtime: parseRuntimeChoice(values.runtime) };
   if (values['reports-dir'] !== undefined) options.reportsDir = values['reports-dir'];
   if (values['scenarios-dir'] !== undefined) options.scenariosDir = values['scenarios-dir'];
+  Object.assign(options, parsePredictionFlags(values.predict, values.predictions));
+  const live = parseLiveFlags(values.live, values['live-port'], values['live-host']);
+  if (live) options.live = live;
   if (values.list) return { ...options, command: 'list' };
   if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
@@ -162,4 +212,46 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new LabError('USAGE', `one scenario at a time; got ${positionals.join(', ')}`);
   if (positionals[0] === 'all') return { ...options, command: 'all' };
   return { ...options, scenario: positionals[0] };
+}
+
+/** `--predict` or `--predictions <file>`, not both. */
+function parsePredictionFlags(
+  predict: boolean | undefined,
+  file: string | undefined,
+): Pick<CliOptions, 'predict' | 'predictionsFile'> {
+  if (predict && file !== undefined)
+    throw new LabError(
+      'USAGE',
+      '--predict and --predictions both give predictions; use one: --predict to type them, --predictions <file> to read them',
+    );
+  if (file === '') throw new LabError('USAGE', '--predictions needs a file name. See --help.');
+  if (predict) return { predict: true };
+  return file === undefined ? {} : { predictionsFile: file };
+}
+
+/**
+ * `--live` with its address, checked; `--live-port` or `--live-host` without `--live` is a mistake.
+ *
+ * @example parseLiveFlags(true, '8080', undefined) // { host: '127.0.0.1', port: 8080 }
+ */
+export function parseLiveFlags(
+  live: boolean | undefined,
+  port: string | undefined,
+  host: string | undefined,
+): CliOptions['live'] {
+  if (!live) {
+    const given = port !== undefined ? '--live-port' : host !== undefined ? '--live-host' : undefined;
+    if (given) throw new LabError('USAGE', `${given} only applies to the live view; add --live to serve it`);
+    return undefined;
+  }
+  if (port === '')
+    throw new LabError('USAGE', '--live-port needs a port number, 0 to 65535 (0: any free port)');
+  if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535))
+    throw new LabError(
+      'USAGE',
+      `--live-port ${port} is not a port; use a whole number from 0 to 65535 (0, the default: any free port)`,
+    );
+  if (host !== undefined && host.trim() === '')
+    throw new LabError('USAGE', '--live-host needs an address, e.g. 127.0.0.1 (the default) or 0.0.0.0');
+  return { host: host ?? LIVE_DEFAULTS.host, port: port === undefined ? LIVE_DEFAULTS.port : Number(port) };
 }

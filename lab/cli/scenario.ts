@@ -3,9 +3,13 @@
  * summary, and exits 0 when the hypothesis held, 1 when it did not, 2 on usage or set-up errors, 3 when
  * the run is invalid (the lab could not do what the scenario asked: a fault not observed, a dependency
  * of the lab died; the report is still written), 130 when interrupted (no report).
+ *
+ * `--predict` / `--predictions` record guesses before anything starts; `--live` serves the run's live
+ * view; on a terminal, a progress block (progress.ts) shows where the run is.
  */
 import path from 'node:path';
-import { parseCliArgs, USAGE } from './scenario-args.ts';
+import { createProgress } from './progress.ts';
+import { parseCliArgs, USAGE, type CliOptions } from './scenario-args.ts';
 import { DEFAULTS } from '../defaults.ts';
 import {
   EXIT_HYPOTHESIS_FAILED,
@@ -22,15 +26,36 @@ import { formatSummary } from './summary.ts';
 import { validityReasons } from '../scenario/judge-validity.ts';
 import { listScenarioNames, loadScenario } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run-scenario.ts';
+import type { Scenario } from '../scenario/define-scenario.ts';
+import { fanOut, type RunWatcher } from '../live/run-events.ts';
+import { startLiveServer, type LiveServer } from '../live/live-server.ts';
+import { askPredictionsOnTerminal } from '../predictions/ask-predictions.ts';
+import { readPredictionsFile } from '../predictions/predictions-file.ts';
+import { predictionsLine, scorePredictions } from '../predictions/score-predictions.ts';
+import type { Predictions } from '../results.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 
 const EXIT_INTERRUPTED = 130;
 
-const log = (line: string): void => console.error(`splitlab: ${line}`);
+/** After a `--live` run, the live view stays up this long so its viewers can follow the report link. */
+const LIVE_LINGER_MS = 30_000;
+
+/** Log lines go to stderr; once the run's progress block exists, above it. */
+let writeLogLine = (line: string): void => console.error(line);
+const log = (line: string): void => writeLogLine(`splitlab: ${line}`);
+
+/** Set while a `--live` run's view lingers after the run: Ctrl-C then leaves at once. */
+let lingering: AbortController | undefined;
 
 /** Ctrl-C (or SIGTERM) aborts the run, which then tears down everything it started. */
 function abortOnSignals(controller: AbortController): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
+      if (lingering) {
+        if (!lingering.signal.aborted) log(`${signal}: closing the live view and leaving now`);
+        lingering.abort();
+        return;
+      }
       if (controller.signal.aborted) {
         log('second interrupt: exiting now; some processes may be left behind');
         process.exit(EXIT_INTERRUPTED);
@@ -39,6 +64,50 @@ function abortOnSignals(controller: AbortController): void {
       controller.abort();
     });
   }
+}
+
+/**
+ * The predictions of each scenario, before anything starts: read and checked from `--predictions`, or
+ * asked on the terminal for `--predict`; none otherwise.
+ */
+async function gatherPredictions(
+  options: CliOptions,
+  scenarios: readonly Scenario[],
+  scenariosDir: string,
+): Promise<Map<string, Predictions>> {
+  if (options.predictionsFile !== undefined)
+    return await readPredictionsFile(
+      options.predictionsFile,
+      scenarios,
+      await listScenarioNames(scenariosDir),
+    );
+  if (options.predict) return await askPredictionsOnTerminal(scenarios);
+  return new Map();
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function lingerFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+interface ScenarioVerdict {
+  name: string;
+  held: boolean;
+  invalid: boolean;
+  runId: string;
+  htmlPath: string;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -57,33 +126,114 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const names = options.command === 'all' ? await listScenarioNames(scenariosDir) : [options.scenario ?? ''];
   // Load (and so validate) every scenario before anything starts.
-  const scenarios = [];
+  const scenarios: Scenario[] = [];
   for (const name of names) scenarios.push(await loadScenario(scenariosDir, name));
   // Before anything starts: a report that cannot be written would lose the whole run at its end.
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
   await checkReportsDirWritable(reportsDir);
-  const controller = new AbortController();
-  runInProgress = controller;
-  abortOnSignals(controller);
-  const runtime = await chooseRuntime(options.runtime, { log });
-  const verdicts: {
-    name: string;
-    held: boolean;
-    invalid: boolean;
-    runId: string;
-    htmlPath: string;
-  }[] = [];
-  for (const scenario of scenarios) {
+  // Predict, then run: the guesses are made (or read and checked) before anything starts.
+  const predictions = await gatherPredictions(options, scenarios, scenariosDir);
+  const batch = options.command === 'all';
+  const progress = createProgress(process.stderr, {
+    ...(batch ? { deploymentsPerScenario: scenarios.map((scenario) => scenario.variants.length) } : {}),
+  });
+  writeLogLine = (line) => progress.log(line);
+  let live: LiveServer | undefined;
+  try {
+    if (options.live) {
+      live = await startLiveServer({ ...options.live, log });
+      console.log(`Live view: ${live.url}`);
+    }
+    const watcher = fanOut([progress.watcher, live?.watcher]);
+    const controller = new AbortController();
+    runInProgress = controller;
+    abortOnSignals(controller);
+    let verdicts: ScenarioVerdict[];
+    try {
+      verdicts = await runScenarios(scenarios, {
+        runtime: await chooseRuntime(options.runtime, { log }),
+        reportsDir,
+        predictions,
+        watcher,
+        signal: controller.signal,
+        batch,
+      });
+    } catch (error) {
+      // The live view's viewers learn why there is no report (Ctrl-C, a set-up error): its close()
+      // sends what is pending before it ends their streams.
+      watcher.emit({ type: 'run-finished', verdict: null, error: errorMessage(error) });
+      throw error;
+    }
+    if (batch) await writeBatchPage(reportsDir, verdicts);
+    if (live && verdicts.length > 0) {
+      progress.stop();
+      log(
+        `the live view stays up ${LIVE_LINGER_MS / 1000} s so its viewers can open the report (${live.url}); Ctrl-C leaves now`,
+      );
+      lingering = new AbortController();
+      await lingerFor(LIVE_LINGER_MS, lingering.signal);
+    }
+    if (verdicts.some((verdict) => verdict.invalid)) return EXIT_RUN_INVALID;
+    return verdicts.every((verdict) => verdict.held) ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
+  } finally {
+    progress.stop();
+    writeLogLine = (line) => console.error(line);
+    await live?.close();
+  }
+}
+
+/**
+ * Runs each scenario in turn: the run, its report (with its predictions), the summary and, for the live
+ * view, `run-finished` once the report is written.
+ */
+async function runScenarios(
+  scenarios: readonly Scenario[],
+  context: {
+    runtime: Runtime;
+    reportsDir: string;
+    predictions: ReadonlyMap<string, Predictions>;
+    watcher: RunWatcher;
+    signal: AbortSignal;
+    batch: boolean;
+  },
+): Promise<ScenarioVerdict[]> {
+  const verdicts: ScenarioVerdict[] = [];
+  for (const [index, scenario] of scenarios.entries()) {
     log(`scenario ${scenario.name}: ${scenario.title}`);
     log(
       `timeline ${scenario.durationS} s per deployment, run one after the other: ${scenario.variants.map((variant) => variant.name).join(', ')}`,
     );
-    const results = await runScenario(scenario, { runtime, log, signal: controller.signal });
-    const { htmlPath } = await writeRunReport(path.join(reportsDir, results.runId), results);
-    await writeRunsIndex(reportsDir);
-    console.log(formatSummary(results));
-    console.log(`\nReport: ${htmlPath}`);
+    const later = scenarios.slice(index + 1);
+    let results = await runScenario(scenario, {
+      runtime: context.runtime,
+      log,
+      signal: context.signal,
+      watcher: context.watcher,
+      ...(context.batch
+        ? {
+            batch: {
+              // 0-based, as the live page reads it.
+              index,
+              count: scenarios.length,
+              remainingTimelineS: later.reduce((sum, next) => sum + next.durationS * next.variants.length, 0),
+            },
+          }
+        : {}),
+    });
+    const predicted = context.predictions.get(scenario.name);
+    if (predicted) results = { ...results, predictions: predicted };
+    const { htmlPath } = await writeRunReport(path.join(context.reportsDir, results.runId), results);
+    await writeRunsIndex(context.reportsDir);
     const invalid = results.validity?.status === 'invalid';
+    context.watcher.emit({
+      type: 'run-finished',
+      verdict: invalid ? 'invalid' : results.hypothesis.held ? 'held' : 'failed',
+      reportPath: htmlPath,
+    });
+    console.log(formatSummary(results));
+    const predictionsSaid = predictionsLine(scorePredictions(results));
+    if (predictionsSaid) console.log(`Predictions: ${predictionsSaid}`);
+    console.log(`\nReport: ${htmlPath}`);
     if (invalid) {
       const { shown } = validityReasons(results.validity ?? { status: 'invalid', problems: [] }, 3);
       log(`the run is INVALID (exit code ${EXIT_RUN_INVALID}): ${shown.join('; ')}`);
@@ -96,23 +246,24 @@ async function main(argv: readonly string[]): Promise<number> {
       htmlPath,
     });
   }
-  if (options.command === 'all') {
-    const batchName = `all-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
-    const page = await writeBatchIndex(
-      reportsDir,
-      batchName,
-      verdicts.map((verdict) => verdict.runId),
-      'All scenarios',
-    );
-    console.log('\nAll scenarios:');
-    for (const verdict of verdicts) {
-      const word = verdict.invalid ? 'INVALID' : verdict.held ? 'HELD' : 'FAILED';
-      console.log(`  ${word.padEnd(7)} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
-    }
-    console.log(`\nIndex: ${page}`);
+  return verdicts;
+}
+
+/** `all`: the page linking every report with its verdict, and the same list on the terminal. */
+async function writeBatchPage(reportsDir: string, verdicts: readonly ScenarioVerdict[]): Promise<void> {
+  const batchName = `all-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+  const page = await writeBatchIndex(
+    reportsDir,
+    batchName,
+    verdicts.map((verdict) => verdict.runId),
+    'All scenarios',
+  );
+  console.log('\nAll scenarios:');
+  for (const verdict of verdicts) {
+    const word = verdict.invalid ? 'INVALID' : verdict.held ? 'HELD' : 'FAILED';
+    console.log(`  ${word.padEnd(7)} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
   }
-  if (verdicts.some((verdict) => verdict.invalid)) return EXIT_RUN_INVALID;
-  return verdicts.every((verdict) => verdict.held) ? EXIT_HYPOTHESIS_HELD : EXIT_HYPOTHESIS_FAILED;
+  console.log(`\nIndex: ${page}`);
 }
 
 /** Set once a run starts: what a closed output pipe must abort, so the teardown still runs. */

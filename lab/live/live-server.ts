@@ -305,8 +305,10 @@ export async function startLiveServer(options: LiveServerOptions): Promise<LiveS
       })),
     close() {
       closing ??= new Promise<void>((done) => {
-        closed = true;
+        // Viewers get what happened last (the end of the run, or why it stopped) before their streams end.
         if (flushTimer !== null) clearTimeout(flushTimer);
+        flush();
+        closed = true;
         clearInterval(keepalive);
         for (const viewer of viewers) viewer.response.end();
         viewers.clear();

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { scorePredictions } from '../predictions/score-predictions.ts';
 import type { ClaimResult, RunResults } from '../results.ts';
 import type { VariantName } from '../vocabulary/topology.ts';
 import { buildReportCharts, niceCeil, orderedDeployments, timelineEndS } from './charts.ts';
@@ -18,10 +19,11 @@ import {
   formatTimestamp,
 } from './format.ts';
 import { html, inlineScript, jsonForScript, raw, type SafeHtml } from './html.ts';
-import { heldMark, page, section, table } from './markup.ts';
+import { heldMark, page, section, table, type TableColumn } from './markup.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderDeployments } from './render-deployments.ts';
+import { predictedColumn, predictionVerdictColumns, renderPredictionsScore } from './render-predictions.ts';
 import { evidenceTable, observedTimelineRows } from './render-evidence.ts';
 import { renderValidityBanner } from './render-validity.ts';
 
@@ -151,32 +153,48 @@ function renderWhatToLookAt(results: RunResults): SafeHtml {
 
 function renderHypothesis(results: RunResults): SafeHtml {
   const claims = results.hypothesis.claims;
+  const score = scorePredictions(results);
+  const leading: TableColumn<ClaimResult>[] = [
+    {
+      header: 'Claim',
+      cell: (claim) => html`${claim.description}<br /><span class="muted small mono">${claim.id}</span>`,
+    },
+    { header: 'Deployment', cell: (claim) => claim.deployment },
+    { header: 'Route', cell: (claim) => claim.route },
+    { header: 'Phase', cell: (claim) => claim.phase },
+    { header: 'Metric', cell: (claim) => html`<code>${describeClaimMetric(claim)}</code>` },
+  ];
+  const held: TableColumn<ClaimResult> = { header: 'Held', cell: (claim) => heldMark(claim.held) };
+  // With predictions, the guess, the measurement and the tolerance stand side by side.
+  const columns: TableColumn<ClaimResult>[] = score
+    ? [
+        ...leading,
+        predictedColumn(score),
+        { header: 'Measured', numeric: true, cell: (claim) => formatClaimObserved(claim) },
+        { header: 'Tolerance', numeric: true, cell: (claim) => formatClaimExpected(claim) },
+        held,
+        ...predictionVerdictColumns(score),
+      ]
+    : [
+        ...leading,
+        { header: 'Expected', numeric: true, cell: (claim) => formatClaimExpected(claim) },
+        { header: 'Observed', numeric: true, cell: (claim) => formatClaimObserved(claim) },
+        held,
+      ];
   return section(
     'hypothesis',
     'Hypothesis',
     claims.length === 0
       ? html`<p class="muted">This scenario states no claims.</p>`
-      : table<ClaimResult>({
-          columns: [
-            {
-              header: 'Claim',
-              cell: (claim) =>
-                html`${claim.description}<br /><span class="muted small mono">${claim.id}</span>`,
-            },
-            { header: 'Deployment', cell: (claim) => claim.deployment },
-            { header: 'Route', cell: (claim) => claim.route },
-            { header: 'Phase', cell: (claim) => claim.phase },
-            { header: 'Metric', cell: (claim) => html`<code>${describeClaimMetric(claim)}</code>` },
-            { header: 'Expected', numeric: true, cell: (claim) => formatClaimExpected(claim) },
-            { header: 'Observed', numeric: true, cell: (claim) => formatClaimObserved(claim) },
-            { header: 'Held', cell: (claim) => heldMark(claim.held) },
-          ],
+      : html`${table<ClaimResult>({
+          columns,
           rows: claims,
           rowAttributes: (claim) => ({
             class: claim.held ? 'claim-held' : 'claim-failed',
             'data-claim-id': claim.id,
           }),
-        }),
+        })}
+        ${score ? renderPredictionsScore(results, score) : null}`,
   );
 }
 

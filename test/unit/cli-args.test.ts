@@ -92,7 +92,92 @@ describe('parseCliArgs all', () => {
   });
 });
 
+describe('predictions flags', () => {
+  it('reads --predict', () => {
+    expect(parseCliArgs(['partition', '--predict'])).toEqual({
+      command: 'run',
+      scenario: 'partition',
+      runtime: 'local',
+      predict: true,
+    });
+  });
+
+  it('reads --predictions <file>, for one scenario or all', () => {
+    expect(parseCliArgs(['partition', '--predictions', 'guesses.json']).predictionsFile).toBe('guesses.json');
+    expect(parseCliArgs(['all', '--predictions=all.json'])).toMatchObject({
+      command: 'all',
+      predictionsFile: 'all.json',
+    });
+  });
+
+  it.each([
+    [
+      ['partition', '--predict', '--predictions', 'g.json'],
+      '--predict and --predictions both give predictions; use one: --predict to type them, --predictions <file> to read them',
+    ],
+    [['partition', '--predictions'], '--predictions needs a value. See --help.'],
+    [['partition', '--predictions', '--live'], '--predictions needs a value. See --help.'],
+    [['partition', '--predictions='], '--predictions needs a file name. See --help.'],
+    [['partition', '--predict=yes'], '--predict takes no value. See --help.'],
+  ])('refuses %j', (argv, message) => {
+    expect(usageError(argv)).toEqual({ code: 'USAGE', message });
+  });
+});
+
+describe('live flags', () => {
+  it('serves the live view on this machine and any free port by default', () => {
+    expect(parseCliArgs(['partition', '--live']).live).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseCliArgs(['partition']).live).toBeUndefined();
+  });
+
+  it.each([
+    [['--live-port', '8080'], { host: '127.0.0.1', port: 8080 }],
+    [['--live-port', '0'], { host: '127.0.0.1', port: 0 }],
+    [['--live-port=65535'], { host: '127.0.0.1', port: 65535 }],
+    [['--live-host', '0.0.0.0'], { host: '0.0.0.0', port: 0 }],
+    [['--live-host', '::1', '--live-port', '9000'], { host: '::1', port: 9000 }],
+  ])('reads --live %j', (flags, live) => {
+    expect(parseCliArgs(['partition', '--live', ...flags]).live).toEqual(live);
+  });
+
+  it.each([
+    [['--live-port', '65536'], /--live-port 65536 is not a port; use a whole number from 0 to 65535/],
+    [['--live-port', '-1'], /--live-port needs a value/],
+    [['--live-port', 'http'], /--live-port http is not a port/],
+    [['--live-port', '80.5'], /--live-port 80.5 is not a port/],
+    [['--live-port', ''], /--live-port needs a port number, 0 to 65535/],
+    [['--live-host', ''], /--live-host needs an address, e.g. 127.0.0.1/],
+    [['--live-port'], /--live-port needs a value/],
+  ])('refuses --live %j', (flags, message) => {
+    expect(usageError(['partition', '--live', ...flags]).message).toMatch(message);
+  });
+
+  it.each([
+    [['--live-port', '8080'], '--live-port only applies to the live view; add --live to serve it'],
+    [['--live-host', '0.0.0.0'], '--live-host only applies to the live view; add --live to serve it'],
+  ])('refuses %j without --live', (flags, message) => {
+    expect(usageError(['partition', ...flags])).toEqual({ code: 'USAGE', message });
+  });
+
+  it('takes every flag together', () => {
+    expect(
+      parseCliArgs(['all', '--predictions', 'p.json', '--live', '--live-port', '7000', '--runtime', 'auto']),
+    ).toEqual({
+      command: 'all',
+      runtime: 'auto',
+      predictionsFile: 'p.json',
+      live: { host: '127.0.0.1', port: 7000 },
+    });
+  });
+});
+
 describe('--help', () => {
+  it('explains predictions, the live view and the progress block', () => {
+    expect(USAGE).toContain('--predictions <file>');
+    expect(USAGE).toContain('--live-port <port>');
+    expect(USAGE).toMatch(/status block/);
+  });
+
   it('shows every flag of the table', () => {
     for (const flag of Object.keys(SCENARIO_FLAGS)) expect(USAGE).toContain(`--${flag}`);
   });
