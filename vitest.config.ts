@@ -14,6 +14,7 @@ const RUNTIME_FILES = [
   'test/integration/cli.test.ts',
   'test/integration/starvation.test.ts',
   'test/integration/retry-storm.test.ts',
+  'test/integration/interactive-lab.test.ts',
 ];
 
 const serial = { fileParallelism: false, testTimeout: 120_000, hookTimeout: 180_000 };

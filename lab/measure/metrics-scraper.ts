@@ -23,13 +23,15 @@ export function scrapeMetrics(
   services: readonly ServiceEndpoint[],
   startedAtMs: number,
   onSample?: (service: string, sample: ServiceSample) => void,
+  /** False for an open-ended session (`lab up`): samples go only to `onSample`, so hours of it use no memory. */
+  keepSamples = true,
 ): MetricsScraper {
   const results: ServiceResult[] = services.map((service) => ({ service: service.name, samples: [] }));
   const sampleTimesMs: number[] = [];
   let running = true;
   const scrapeOnce = async (): Promise<void> => {
     const sinceStartMs = performance.now() - startedAtMs;
-    sampleTimesMs.push(Math.round(sinceStartMs * 10) / 10);
+    if (keepSamples) sampleTimesMs.push(Math.round(sinceStartMs * 10) / 10);
     const t = Math.round(sinceStartMs / 100) / 10;
     await Promise.all(
       services.map(async (service, index) => {
@@ -51,7 +53,7 @@ export function scrapeMetrics(
           bulkheadRejectionsTotal: metrics?.counters?.bulkheadRejections ?? null,
           circuitState: metrics?.circuitState ?? null,
         };
-        results[index]?.samples.push(sample);
+        if (keepSamples) results[index]?.samples.push(sample);
         onSample?.(service.name, sample);
       }),
     );

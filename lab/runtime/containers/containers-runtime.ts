@@ -93,6 +93,7 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
         nodeImage: describeImage(images.node),
         servicesImage: describeImage(images.services),
         dns: `lab DNS server on udp ${dnsServer.address} (the network's gateway)`,
+        toxiproxyApi: infrastructure.toxiproxyClient.host,
         quotas: `defaults ${Object.entries(DEFAULT_QUOTAS)
           .map(([service, quota]) => `${service} ${describeQuota(quota)}`)
           .join('; ')}; each deployment's own are under Services per phase`,
