@@ -17,6 +17,7 @@ import {
   DNS_FAILURE_MODES,
   DNS_NAMES,
   FAULT_KINDS,
+  faultTargetName,
   flood,
   isLinkFault,
   latency,
@@ -302,24 +303,6 @@ export function describeHandFault(fault: Fault): string {
   return fault.kind === 'crash'
     ? `${fault.service} killed (SIGKILL); restarted when healed`
     : describeFault(fault);
-}
-
-/** What a fault is aimed at, as it is written on the command line: `payment-api`, `payment`, `pay`. */
-export function faultTargetName(fault: Fault): string {
-  if (isLinkFault(fault)) return fault.link;
-  switch (fault.kind) {
-    case 'dnsFailure':
-      return fault.name;
-    case 'crash':
-      return fault.service;
-    case 'dbOutage':
-    case 'dbLatency':
-      return fault.target;
-    case 'flood':
-      return fault.route;
-    default:
-      return fault satisfies never;
-  }
 }
 
 /** The targets a kind can hit in `deployment`: what the message offers instead of a wrong one. */

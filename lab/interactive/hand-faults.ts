@@ -11,7 +11,8 @@ import type { ObservedState } from '../measure/fault-evidence.ts';
 import { resolveFault, type Fault, type FaultAction } from '../vocabulary/faults.ts';
 import type { DeploymentName } from '../vocabulary/topology.ts';
 import type { ActiveFaultView, FaultApplyAnswer, HealAnswer, HealedFault } from './control-protocol.ts';
-import { checkFaultFits, describeHandFault, faultMatches, faultTargetName } from './hand-fault.ts';
+import { faultTargetName } from '../vocabulary/faults.ts';
+import { checkFaultFits, describeHandFault, faultMatches } from './hand-fault.ts';
 
 /** One applied action of a fault: how to read it back and how to undo it. */
 export interface AppliedPart {

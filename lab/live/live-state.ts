@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { CAUSE_COLOURS, causeColour, SUCCESS_COLOUR } from '../report/charts.ts';
 import type { FaultWindow, PhaseWindow } from '../results.ts';
-import type { Fault } from '../vocabulary/faults.ts';
+import { faultTargetName, type Fault } from '../vocabulary/faults.ts';
 import type { DeploymentName, RouteName, VariantName } from '../vocabulary/topology.ts';
 import type { RunEvent, RunStarted, SecondTally } from './run-events.ts';
 
@@ -176,7 +176,7 @@ export function reduceLiveState(state: LiveState, event: RunEvent): LiveState {
           {
             id: event.id,
             fault: event.fault,
-            target: faultTarget(event.fault),
+            target: faultTargetName(event.fault),
             description: event.description,
             source: event.source,
             phase: event.source === 'timeline' ? (column.phase?.name ?? null) : null,
@@ -209,23 +209,6 @@ export function reduceLiveState(state: LiveState, event: RunEvent): LiveState {
           error: event.error ?? null,
         },
       };
-  }
-}
-
-/** What a fault acts on, in a word, for its banner. */
-export function faultTarget(fault: Fault): string {
-  switch (fault.kind) {
-    case 'dnsFailure':
-      return fault.name;
-    case 'crash':
-      return fault.service;
-    case 'dbOutage':
-    case 'dbLatency':
-      return fault.target;
-    case 'flood':
-      return fault.route;
-    default:
-      return fault.link;
   }
 }
 

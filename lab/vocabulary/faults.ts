@@ -204,6 +204,24 @@ export function faultTarget(fault: Fault): string {
   }
 }
 
+/** What a fault is aimed at, in one bare word, as `npm run lab -- fault` takes it and the live banner shows it: `payment-api`, `payment`, `pay`. */
+export function faultTargetName(fault: Fault): string {
+  if (isLinkFault(fault)) return fault.link;
+  switch (fault.kind) {
+    case 'dnsFailure':
+      return fault.name;
+    case 'crash':
+      return fault.service;
+    case 'dbOutage':
+    case 'dbLatency':
+      return fault.target;
+    case 'flood':
+      return fault.route;
+    default:
+      return unhandledFault(fault);
+  }
+}
+
 /** What a runtime (or the load generator, for floods) must do in one deployment. */
 export type FaultAction =
   | { type: 'link'; fault: LinkFault }

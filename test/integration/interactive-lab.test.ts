@@ -4,11 +4,12 @@
  * `status` lists the fault, `heal` restores checkout, a second `up` is refused, and SIGINT leaves
  * nothing behind: no process, no control file, no port, no temp dir (no container on containers).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPaths, isLabProcess, readLabState } from '../../lab/interactive/control-files.ts';
+import { startCli, type RunningCli } from './support/running-cli.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';
 import type { LiveSnapshot } from '../../lab/live/live-state.ts';
 import { labContainers, labNetworkAddresses, labNetworks } from './support/docker-footprint.ts';
@@ -36,45 +37,11 @@ function runLab(args: string[]): Promise<CliRun> {
   return new Promise((resolve) => cli.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** The running `up`: its process, its output so far, and how it ended. */
-interface Up {
-  cli: ChildProcessWithoutNullStreams;
-  exited: Promise<number | null>;
-  output(): string;
-  /** Resolves once the output contains `text`; rejects when the process exits first. */
-  saw(text: string): Promise<void>;
-}
+/** The running `up`. */
+type Up = RunningCli;
 
 function startUp(args: string[]): Up {
-  const cli = spawn(NODE, ['lab/cli/lab.ts', 'up', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, SCRYPT_N: '1024' },
-  });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer): void => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  cli.stdout.on('data', onData);
-  cli.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-  return {
-    cli,
-    exited,
-    output: () => output,
-    saw: (text) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (output.includes(text)) resolve();
-        };
-        listeners.add(check);
-        check();
-        void exited.then((code) =>
-          reject(new Error(`up exited (${code}) before printing "${text}":\n${output}`)),
-        );
-      }),
-  };
+  return startCli('lab/cli/lab.ts', ['up', ...args]);
 }
 
 /** The URL printed on the line of `label` in up's banner, e.g. `checkout  POST http://...`. */
@@ -99,7 +66,7 @@ beforeAll(async () => {
   if (existing && isLabProcess(existing.pid))
     throw new Error(`a lab is already up (pid ${existing.pid}); stop it before running this test`);
   up = startUp(['--deployment', 'split', '--load', '--live', '--runtime', TEST_RUNTIME]);
-  await up.saw('ready:');
+  await up.sawOutput('ready:');
   checkoutUrl = urlAfter(up.output(), /checkout/);
   payUrl = urlAfter(up.output(), /pay/);
   liveUrl = urlAfter(up.output(), /live view/);

@@ -4,7 +4,7 @@
  * toxiproxy-server, postgres or service process, no listening port, no temp dir, and on the containers
  * runtime no container and no network with the lab's label. While it runs, it listens on loopback only.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { labContainers, labNetworkAddresses, labNetworks } from './support/docke
 import { isLoopback, labSockets } from './support/listening-sockets.ts';
 import { descendantsOf, isAlive, labTempDirsOf, listeningPorts } from './support/process-tree.ts';
 import { startTestLab, TEST_RUNTIME } from './support/lab.ts';
+import { startCli, type RunningCli } from './support/running-cli.ts';
 
 const inContainers = TEST_RUNTIME === 'containers';
 
@@ -107,7 +108,7 @@ describe(`teardown (${TEST_RUNTIME} runtime)`, () => {
         '--reports-dir',
         path.join(workDir, 'reports'),
       ];
-      const first = startCli(['long-calm', ...cliArgs]);
+      const first = startScenarioCli(['long-calm', ...cliArgs]);
       await first.sawOutput('[split] t=0s calm');
       const firstPid = first.cli.pid ?? -1;
       const children = descendantsOf(firstPid);
@@ -137,7 +138,7 @@ describe(`teardown (${TEST_RUNTIME} runtime)`, () => {
         expect(labContainers(firstPid).length).toBeGreaterThan(0);
       }
 
-      const second = startCli(['short-calm', ...cliArgs]);
+      const second = startScenarioCli(['short-calm', ...cliArgs]);
       expect(await second.exited, second.output()).toBe(0);
       if (inContainers) {
         expect(second.output()).toMatch(
@@ -201,38 +202,8 @@ export default defineScenario({
 }
 
 /** `node lab/cli/scenario.ts <args>` with the cheap scrypt cost, its output collected. */
-function startCli(args: string[]) {
-  const cli: ChildProcessWithoutNullStreams = spawn(
-    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'node'),
-    ['lab/cli/scenario.ts', ...args],
-    { cwd: PROJECT_ROOT, env: { ...process.env, SCRYPT_N: '1024' } },
-  );
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer): void => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  cli.stdout.on('data', onData);
-  cli.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
-  return {
-    cli,
-    exited,
-    output: () => output,
-    /** Resolves once the output contains `text`; fails when the CLI exits first. */
-    sawOutput: (text: string): Promise<void> =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (output.includes(text)) resolve();
-        };
-        listeners.add(check);
-        check();
-        void exited.then((code) =>
-          reject(new Error(`the CLI exited (${code}) before printing "${text}":\n${output}`)),
-        );
-      }),
-  };
+function startScenarioCli(args: string[]): RunningCli {
+  return startCli('lab/cli/scenario.ts', args);
 }
 
 /** Starts `npm run scenario -- partition` on the test runtime and waits until its load is running. */

@@ -6,12 +6,11 @@ import {
   describeHandFault,
   FAULT_SPECS,
   faultMatches,
-  faultTargetName,
   parseFaultKind,
   targetsIn,
 } from '../../lab/interactive/hand-fault.ts';
 import { parseLabArgs, USAGE } from '../../lab/interactive/lab-args.ts';
-import { FAULT_KINDS, partition, resolveFault } from '../../lab/vocabulary/faults.ts';
+import { FAULT_KINDS, faultTargetName, partition, resolveFault } from '../../lab/vocabulary/faults.ts';
 
 /** The message of the USAGE error `work` throws. */
 function usageMessage(work: () => unknown): string {
