@@ -64,6 +64,14 @@ const phaseSummarySchema = outcomeCountsSchema
         '(due time + latency); null when none failed. Shows how long a fault takes to surface, e.g. a DNS ' +
         'failure hidden by a cached answer until its TTL runs out.',
     ),
+    latencyHistogram: z
+      .string()
+      .optional()
+      .describe(
+        'Every completed request latency of the phase (success or failure, in microseconds) as an HDR ' +
+          'histogram (hdr-histogram-js, 3 significant digits), compressed and base64-encoded: the full ' +
+          'percentile spectrum, and what `npm run compare` tests differences with. Absent in older files.',
+      ),
   })
   .meta({ id: 'PhaseSummary', description: 'The requests of one route that were due in one phase.' });
 export type PhaseSummary = z.infer<typeof phaseSummarySchema>;
@@ -389,6 +397,31 @@ const validitySchema = z
 export type Validity = z.infer<typeof validitySchema>;
 export type ValidityProblem = Validity['problems'][number];
 
+export const provenanceSchema = z
+  .object({
+    git: z
+      .object({
+        commit: z.string(),
+        dirty: z.boolean().describe('True when the working tree had changes the commit does not hold.'),
+      })
+      .nullable()
+      .describe('null when the project is not a git checkout or git is missing.'),
+    command: z.array(z.string()).describe('The command line, as the process received it.'),
+    versions: z
+      .record(z.string(), z.string())
+      .describe('node, npm, toxiproxy, postgres, docker, each image, ... as read in this run.'),
+    machine: z.object({
+      cpuModel: z.string(),
+      cpus: z.number(),
+      memoryBytes: z.number(),
+      os: z.string().describe('platform, release and architecture'),
+    }),
+    runtime: z.object({ name: z.string(), settings: z.record(z.string(), z.string()) }),
+    seed: z.string().nullable().describe('The seed of anything random the run used; null when none.'),
+  })
+  .meta({ id: 'Provenance', description: 'What made this run: code, command, versions, machine.' });
+export type Provenance = z.infer<typeof provenanceSchema>;
+
 export const predictionsSchema = z
   .object({
     source: z.enum(['terminal', 'file']).describe('Typed at the terminal (`--predict`) or read from a file.'),
@@ -427,6 +460,7 @@ export const runResultsSchema = z
     faults: z.array(faultWindowSchema),
     deployments: z.array(deploymentResultSchema),
     hypothesis: z.object({ held: z.boolean(), claims: z.array(claimResultSchema) }),
+    provenance: provenanceSchema.optional().describe('Absent in files written before it was recorded.'),
     predictions: predictionsSchema
       .optional()
       .describe('What the person running it predicted before the run (`--predict`, `--predictions`).'),
