@@ -17,7 +17,12 @@ const RUNTIME_FILES = [
   'test/integration/interactive-lab.test.ts',
 ];
 
-const serial = { fileParallelism: false, testTimeout: 120_000, hookTimeout: 180_000 };
+const serial = {
+  fileParallelism: false,
+  testTimeout: 120_000,
+  hookTimeout: 180_000,
+  setupFiles: ['test/support/no-job-summary.ts'],
+};
 // Projects of different group orders run one after the other: the local and containers suites must
 // not compete for the same 2 cores, or every timing claim would measure the other suite.
 const order = (groupOrder: number) => ({ sequence: { groupOrder } });

@@ -16,6 +16,10 @@ export interface CliOptions {
   predictionsFile?: string;
   /** `--live`: serve the live view of the run on this address (port 0: any free port). */
   live?: { host: string; port: number };
+  /** `--junit <file>`: write the claims as JUnit XML there. */
+  junitFile?: string;
+  /** `--summary-md <file>`: write the Markdown summary there. */
+  summaryMarkdownFile?: string;
 }
 
 /** Where `--live` listens when `--live-host` and `--live-port` are not given: this machine only, any free port. */
@@ -90,6 +94,22 @@ export const SCENARIO_FLAGS = {
       '0.0.0.0 lets others on the network watch)',
     ],
   },
+  junit: {
+    type: 'string',
+    usage: '--junit <file>',
+    description: [
+      'also write the verdict as JUnit XML for CI: one testsuite per scenario, one testcase',
+      'per claim (a failure when it did not hold, an error when the run is invalid)',
+    ],
+  },
+  'summary-md': {
+    type: 'string',
+    usage: '--summary-md <file>',
+    description: [
+      'also write a Markdown summary: verdict, claims table, warnings, report path',
+      "(appended to GitHub's job summary too whenever GITHUB_STEP_SUMMARY is set)",
+    ],
+  },
 } as const satisfies Record<string, CliFlag>;
 
 /**
@@ -128,7 +148,8 @@ an ETA, and what each route did in the last second; without a terminal only the 
 
 Exit codes: 0 the hypothesis held, 1 it did not, 2 usage or set-up error, 3 the run is invalid\n(the lab could not do what the scenario asked; report written), 130 interrupted.
 Example: npm run scenario -- partition
-         npm run scenario -- partition --predict --live`;
+         npm run scenario -- partition --predict --live
+         npm run scenario -- partition --junit test-results/splitlab.xml   (in CI; see docs/ci.md)`;
 
 /**
  * Turns an error of `parseArgs` into a USAGE error that names the flag and where help is; any other
@@ -205,6 +226,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   Object.assign(options, parsePredictionFlags(values.predict, values.predictions));
   const live = parseLiveFlags(values.live, values['live-port'], values['live-host']);
   if (live) options.live = live;
+  Object.assign(options, parseCiOutputFlags(values.junit, values['summary-md']));
   if (values.list) return { ...options, command: 'list' };
   if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
@@ -227,6 +249,26 @@ function parsePredictionFlags(
   if (file === '') throw new LabError('USAGE', '--predictions needs a file name. See --help.');
   if (predict) return { predict: true };
   return file === undefined ? {} : { predictionsFile: file };
+}
+
+/** `--junit <file>` and `--summary-md <file>`, each needing a file name. */
+export function parseCiOutputFlags(
+  junit: string | undefined,
+  summaryMarkdown: string | undefined,
+): Pick<CliOptions, 'junitFile' | 'summaryMarkdownFile'> {
+  if (junit !== undefined && junit.trim() === '')
+    throw new LabError('USAGE', '--junit needs a file name, e.g. --junit test-results/splitlab.xml');
+  if (summaryMarkdown !== undefined && summaryMarkdown.trim() === '')
+    throw new LabError('USAGE', '--summary-md needs a file name, e.g. --summary-md splitlab-summary.md');
+  if (junit !== undefined && junit === summaryMarkdown)
+    throw new LabError(
+      'USAGE',
+      `--junit and --summary-md both name ${junit}; give each its own file, e.g. splitlab.xml and splitlab.md`,
+    );
+  return {
+    ...(junit !== undefined ? { junitFile: junit } : {}),
+    ...(summaryMarkdown !== undefined ? { summaryMarkdownFile: summaryMarkdown } : {}),
+  };
 }
 
 /**

@@ -5,7 +5,8 @@
  * of the lab died; the report is still written), 130 when interrupted (no report).
  *
  * `--predict` / `--predictions` record guesses before anything starts; `--live` serves the run's live
- * view; on a terminal, a progress block (progress.ts) shows where the run is.
+ * view; on a terminal, a progress block (progress.ts) shows where the run is. `--junit` and
+ * `--summary-md` (and GITHUB_STEP_SUMMARY) give CI the verdict once every run is done (lab/ci-outputs/).
  */
 import path from 'node:path';
 import { createProgress } from './progress.ts';
@@ -32,7 +33,13 @@ import { startLiveServer, type LiveServer } from '../live/live-server.ts';
 import { askPredictionsOnTerminal } from '../predictions/ask-predictions.ts';
 import { readPredictionsFile } from '../predictions/predictions-file.ts';
 import { predictionsLine, scorePredictions } from '../predictions/score-predictions.ts';
-import type { Predictions } from '../results.ts';
+import type { Predictions, RunResults } from '../results.ts';
+import type { CiRun } from '../ci-outputs/ci-run.ts';
+import {
+  checkCiOutputsWritable,
+  writeCiOutputs,
+  type CiOutputFiles,
+} from '../ci-outputs/write-ci-outputs.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 const EXIT_INTERRUPTED = 130;
@@ -108,6 +115,26 @@ interface ScenarioVerdict {
   invalid: boolean;
   runId: string;
   htmlPath: string;
+  results: RunResults;
+}
+
+/** The CI outputs asked for: the flags, and GitHub's job summary when the runner names one. */
+function ciOutputFiles(options: CliOptions): CiOutputFiles {
+  const stepSummary = process.env.GITHUB_STEP_SUMMARY;
+  return {
+    ...(options.junitFile !== undefined ? { junitFile: options.junitFile } : {}),
+    ...(options.summaryMarkdownFile !== undefined
+      ? { summaryMarkdownFile: options.summaryMarkdownFile }
+      : {}),
+    ...(stepSummary ? { stepSummaryFile: stepSummary } : {}),
+  };
+}
+
+/** A report's path as CI shows it: relative to where the command ran (the job's checkout), when inside it. */
+function ciRun(verdict: ScenarioVerdict): CiRun {
+  const relative = path.relative(process.cwd(), verdict.htmlPath);
+  const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return { results: verdict.results, reportPath: inside ? relative : verdict.htmlPath };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -131,6 +158,8 @@ async function main(argv: readonly string[]): Promise<number> {
   // Before anything starts: a report that cannot be written would lose the whole run at its end.
   const reportsDir = path.resolve(options.reportsDir ?? path.join(PROJECT_ROOT, DEFAULTS.reportsDir));
   await checkReportsDirWritable(reportsDir);
+  const ciFiles = ciOutputFiles(options);
+  await checkCiOutputsWritable(ciFiles);
   // Predict, then run: the guesses are made (or read and checked) before anything starts.
   const predictions = await gatherPredictions(options, scenarios, scenariosDir);
   const batch = options.command === 'all';
@@ -165,6 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
       throw error;
     }
     if (batch) await writeBatchPage(reportsDir, verdicts);
+    await writeCiOutputs(ciFiles, verdicts.map(ciRun), log);
     if (live && verdicts.length > 0) {
       progress.stop();
       log(
@@ -209,6 +239,7 @@ async function runScenarios(
       log,
       signal: context.signal,
       watcher: context.watcher,
+      command: process.argv,
       ...(context.batch
         ? {
             batch: {
@@ -244,6 +275,7 @@ async function runScenarios(
       invalid,
       runId: results.runId,
       htmlPath,
+      results,
     });
   }
   return verdicts;

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { scorePredictions } from '../predictions/score-predictions.ts';
-import type { ClaimResult, RunResults } from '../results.ts';
+import { SEED_MEANING } from '../provenance/provenance-facts.ts';
+import type { ClaimResult, Provenance, RunResults } from '../results.ts';
 import type { VariantName } from '../vocabulary/topology.ts';
 import { buildReportCharts, niceCeil, orderedDeployments, timelineEndS } from './charts.ts';
 import {
@@ -57,7 +58,8 @@ export function renderRunReport(results: RunResults): string {
     <main>
       ${renderHeader(results)} ${renderValidityBanner(results)} ${renderWhatToLookAt(results)}
       ${renderHypothesis(results)} ${renderTimeline(results)} ${renderLoad(results)}
-      ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderFooter(results)}
+      ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderProvenance(results)}
+      ${renderFooter(results)}
     </main>
     <script type="application/json" id="${RESULTS_SCRIPT_ID}">
       ${raw(jsonForScript(results))}
@@ -312,6 +314,67 @@ function renderLoad(results: RunResults): SafeHtml {
         ],
         rows: results.load,
       })}`,
+  );
+}
+
+/** A command line as a shell would take it back: arguments with spaces or quotes are quoted. */
+function shellLine(argv: readonly string[]): string {
+  return argv
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
+}
+
+const formatGiB = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+/**
+ * What made this run, compactly: the code, the command, the versions, the machine and the seed. Absent
+ * in results written before the lab recorded it. The runtime's settings are in the header.
+ */
+function renderProvenance(results: RunResults): SafeHtml | null {
+  const provenance: Provenance | undefined = results.provenance;
+  if (!provenance) return null;
+  const { git, machine } = provenance;
+  return section(
+    'provenance',
+    'Provenance',
+    html`<dl class="meta small">
+      <dt>Code</dt>
+      <dd>
+        ${
+          git
+            ? html`commit <code>${git.commit.slice(0, 12)}</code> ${
+                  git.dirty
+                    ? html`<strong>with uncommitted changes</strong> (the tree had changes the commit does not
+                        hold)`
+                    : html`<span class="muted">(clean tree)</span>`
+                }`
+            : html`<span class="muted">unknown: not a git checkout, or git is missing</span>`
+        }
+      </dd>
+      <dt>Command</dt>
+      <dd><code>${shellLine(provenance.command)}</code></dd>
+      <dt>Versions</dt>
+      <dd>
+        ${Object.entries(provenance.versions).map(([name, version], index) =>
+          index === 0 ? html`${name} <code>${version}</code>` : html`; ${name} <code>${version}</code>`,
+        )}
+      </dd>
+      <dt>Machine</dt>
+      <dd>
+        ${machine.cpuModel}, ${machine.cpus} ${machine.cpus === 1 ? 'CPU' : 'CPUs'},
+        ${formatGiB(machine.memoryBytes)}; ${machine.os}
+      </dd>
+      <dt>Runtime</dt>
+      <dd>${provenance.runtime.name} <span class="muted">(its settings are in the header)</span></dd>
+      <dt>Seed</dt>
+      <dd>
+        ${
+          provenance.seed === null
+            ? html`<span class="muted">none</span>`
+            : html`<code>${provenance.seed}</code> <span class="muted">${SEED_MEANING}</span>`
+        }
+      </dd>
+    </dl>`,
   );
 }
 

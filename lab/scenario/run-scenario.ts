@@ -6,6 +6,7 @@ import {
   type ValidityProblem,
 } from '../results.ts';
 import { NO_WATCHER, type RunWatcher } from '../live/run-events.ts';
+import { collectProvenance } from '../provenance/collect-provenance.ts';
 import type { LabLog, Runtime, StartedLab } from '../runtime/runtime.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ROUTES } from '../vocabulary/topology.ts';
@@ -29,6 +30,8 @@ export interface RunScenarioOptions {
   watcher?: RunWatcher;
   /** For `all`: this scenario's place in the batch, for the watcher's ETA. */
   batch?: { index: number; count: number; remainingTimelineS: number };
+  /** The command line the provenance records (default process.argv). */
+  command?: readonly string[];
 }
 
 /** A sortable, unique id for a run: `2025-01-31_12-00-00_partition_a1b2`. */
@@ -66,6 +69,13 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   let results: RunResults;
   try {
     options.log(`topology infrastructure ready in ${Math.round(performance.now() - wallStart)} ms`);
+    // Read once, before the load starts, so its git and HTTP calls never compete with a measurement.
+    const provenance = await collectProvenance({
+      command: options.command ?? process.argv,
+      runtime: { name: lab.runtime, details: lab.details },
+      seed: runTag,
+      log: options.log,
+    });
     const deployments: DeploymentResult[] = [];
     const problems: ValidityProblem[] = [];
     for (const [index, variant] of scenario.variants.entries()) {
@@ -118,6 +128,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       faults: faultWindows(scenario),
       deployments,
       hypothesis: { held: claims.every((claim) => claim.held), claims },
+      provenance,
       validity: judgeValidity(problems),
     };
   } catch (error) {

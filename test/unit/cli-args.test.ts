@@ -171,11 +171,46 @@ describe('live flags', () => {
   });
 });
 
+describe('--junit and --summary-md', () => {
+  it('reads both files, with any command that runs', () => {
+    expect(parseCliArgs(['all', '--junit', 'test-results/splitlab.xml', '--summary-md=summary.md'])).toEqual({
+      command: 'all',
+      runtime: 'local',
+      junitFile: 'test-results/splitlab.xml',
+      summaryMarkdownFile: 'summary.md',
+    });
+    expect(parseCliArgs(['partition', '--junit', 'j.xml'])).toEqual({
+      command: 'run',
+      scenario: 'partition',
+      runtime: 'local',
+      junitFile: 'j.xml',
+    });
+  });
+
+  it.each([
+    [['--junit='], '--junit needs a file name, e.g. --junit test-results/splitlab.xml'],
+    [['--summary-md', ' '], '--summary-md needs a file name, e.g. --summary-md splitlab-summary.md'],
+    [['--junit'], '--junit needs a value. See --help.'],
+    [
+      ['--junit', 'out.txt', '--summary-md', 'out.txt'],
+      '--junit and --summary-md both name out.txt; give each its own file, e.g. splitlab.xml and splitlab.md',
+    ],
+  ])('refuses %j with a USAGE error that says what to write', (flags, message) => {
+    expect(usageError(['partition', ...flags])).toEqual({ code: 'USAGE', message });
+  });
+});
+
 describe('--help', () => {
   it('explains predictions, the live view and the progress block', () => {
     expect(USAGE).toContain('--predictions <file>');
     expect(USAGE).toContain('--live-port <port>');
     expect(USAGE).toMatch(/status block/);
+  });
+
+  it('explains the CI outputs', () => {
+    expect(USAGE).toContain('--junit <file>');
+    expect(USAGE).toContain('--summary-md <file>');
+    expect(USAGE).toContain('GITHUB_STEP_SUMMARY');
   });
 
   it('shows every flag of the table', () => {
