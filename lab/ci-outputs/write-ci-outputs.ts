@@ -3,9 +3,10 @@
  * GITHUB_STEP_SUMMARY names a file. The files the user asked for are checked before anything starts,
  * like the reports folder: a run whose JUnit file cannot be written would be lost to CI at its end.
  */
-import { appendFile, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, open, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { makeDirectories } from '../report/check-reports-dir.ts';
 import { LabError } from '../errors.ts';
 import type { LabLog } from '../runtime/runtime.ts';
 import type { CiRun } from './ci-run.ts';
@@ -50,7 +51,7 @@ export async function checkCiOutputsWritable(files: CiOutputFiles): Promise<void
         `${flag} ${file} is a folder; give a file name, e.g. ${flag} ${path.join(file, flag === '--junit' ? 'splitlab.xml' : 'splitlab.md')}`,
       );
     try {
-      await makeFolder(path.dirname(path.resolve(file)));
+      await makeDirectories(path.dirname(path.resolve(file)));
       await (await open(file, 'a')).close();
       if (existed === 'none') await rm(file, { force: true });
     } catch (error) {
@@ -62,25 +63,6 @@ export async function checkCiOutputsWritable(files: CiOutputFiles): Promise<void
         { cause: error },
       );
     }
-  }
-}
-
-/**
- * `mkdir -p` one level at a time: `mkdir(dir, { recursive: true })` spins forever on Node 24.21 when the
- * parent exists but refuses the new folder (see check-reports-dir.ts), where a plain mkdir fails at once.
- */
-async function makeFolder(dir: string): Promise<void> {
-  try {
-    await mkdir(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    const parent = path.dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw error;
-    await makeFolder(parent);
-    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
-      if (again.code !== 'EEXIST') throw again;
-    });
   }
 }
 

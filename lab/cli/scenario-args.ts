@@ -20,7 +20,12 @@ export interface CliOptions {
   junitFile?: string;
   /** `--summary-md <file>`: write the Markdown summary there. */
   summaryMarkdownFile?: string;
+  /** `--repeat <n>`: run each scenario n times and write a page of their spread (1: once, no page). */
+  repeat?: number;
 }
+
+/** The most `--repeat` takes: a typo of 1000 should not start a day-long run. */
+export const MAX_REPEAT = 50;
 
 /** Where `--live` listens when `--live-host` and `--live-port` are not given: this machine only, any free port. */
 export const LIVE_DEFAULTS = { host: '127.0.0.1', port: 0 } as const;
@@ -92,6 +97,14 @@ export const SCENARIO_FLAGS = {
     description: [
       `the address the live view listens on (default ${LIVE_DEFAULTS.host}: this machine only;`,
       '0.0.0.0 lets others on the network watch)',
+    ],
+  },
+  repeat: {
+    type: 'string',
+    usage: '--repeat <n>',
+    description: [
+      'run each scenario n times (2..50) and also write one page of the runs together: each',
+      "claim's min / median / max, held in k of n, unstable verdicts, every phase's spread",
     ],
   },
   junit: {
@@ -227,6 +240,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const live = parseLiveFlags(values.live, values['live-port'], values['live-host']);
   if (live) options.live = live;
   Object.assign(options, parseCiOutputFlags(values.junit, values['summary-md']));
+  if (values.repeat !== undefined) options.repeat = parseRepeat(values.repeat);
   if (values.list) return { ...options, command: 'list' };
   if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
@@ -296,4 +310,15 @@ export function parseLiveFlags(
   if (host !== undefined && host.trim() === '')
     throw new LabError('USAGE', '--live-host needs an address, e.g. 127.0.0.1 (the default) or 0.0.0.0');
   return { host: host ?? LIVE_DEFAULTS.host, port: port === undefined ? LIVE_DEFAULTS.port : Number(port) };
+}
+
+/** The value of `--repeat`: a whole number from 1 to MAX_REPEAT. */
+export function parseRepeat(value: string): number {
+  const repeat = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT)
+    throw new LabError(
+      'USAGE',
+      `--repeat ${value} is not a number of runs; give a whole number from 1 to ${MAX_REPEAT}, e.g. --repeat 5.`,
+    );
+  return repeat;
 }

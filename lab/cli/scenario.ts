@@ -8,6 +8,7 @@
  * view; on a terminal, a progress block (progress.ts) shows where the run is. `--junit` and
  * `--summary-md` (and GITHUB_STEP_SUMMARY) give CI the verdict once every run is done (lab/ci-outputs/).
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createProgress } from './progress.ts';
 import { parseCliArgs, USAGE, type CliOptions } from './scenario-args.ts';
@@ -21,7 +22,7 @@ import {
 } from '../errors.ts';
 import { chooseRuntime } from '../runtime/choose-runtime.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
-import { checkReportsDirWritable } from '../report/check-reports-dir.ts';
+import { checkReportsDirWritable, makeDirectories } from '../report/check-reports-dir.ts';
 import { writeBatchIndex, writeRunReport, writeRunsIndex } from '../report/write-report.ts';
 import { formatSummary } from './summary.ts';
 import { validityReasons } from '../scenario/judge-validity.ts';
@@ -41,6 +42,8 @@ import {
   type CiOutputFiles,
 } from '../ci-outputs/write-ci-outputs.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { summarizeRepeats } from '../repeat/summarize-repeats.ts';
+import { renderRepeatPage } from '../report/render-repeat.ts';
 
 const EXIT_INTERRUPTED = 130;
 
@@ -162,9 +165,12 @@ async function main(argv: readonly string[]): Promise<number> {
   await checkCiOutputsWritable(ciFiles);
   // Predict, then run: the guesses are made (or read and checked) before anything starts.
   const predictions = await gatherPredictions(options, scenarios, scenariosDir);
-  const batch = options.command === 'all';
+  // --repeat n: each scenario n times in a row (with `all`, each scenario's n runs before the next's).
+  const repeat = options.repeat ?? 1;
+  const runs = scenarios.flatMap((scenario) => Array.from({ length: repeat }, () => scenario));
+  const batch = runs.length > 1;
   const progress = createProgress(process.stderr, {
-    ...(batch ? { deploymentsPerScenario: scenarios.map((scenario) => scenario.variants.length) } : {}),
+    ...(batch ? { deploymentsPerScenario: runs.map((scenario) => scenario.variants.length) } : {}),
   });
   writeLogLine = (line) => progress.log(line);
   let live: LiveServer | undefined;
@@ -179,7 +185,7 @@ async function main(argv: readonly string[]): Promise<number> {
     abortOnSignals(controller);
     let verdicts: ScenarioVerdict[];
     try {
-      verdicts = await runScenarios(scenarios, {
+      verdicts = await runScenarios(runs, {
         runtime: await chooseRuntime(options.runtime, { log }),
         reportsDir,
         predictions,
@@ -193,7 +199,8 @@ async function main(argv: readonly string[]): Promise<number> {
       watcher.emit({ type: 'run-finished', verdict: null, error: errorMessage(error) });
       throw error;
     }
-    if (batch) await writeBatchPage(reportsDir, verdicts);
+    if (options.command === 'all') await writeBatchPage(reportsDir, verdicts);
+    if (repeat > 1) await writeRepeatPages(reportsDir, verdicts);
     await writeCiOutputs(ciFiles, verdicts.map(ciRun), log);
     if (live && verdicts.length > 0) {
       progress.stop();
@@ -296,6 +303,32 @@ async function writeBatchPage(reportsDir: string, verdicts: readonly ScenarioVer
     console.log(`  ${word.padEnd(7)} ${verdict.name.padEnd(22)} ${verdict.htmlPath}`);
   }
   console.log(`\nIndex: ${page}`);
+}
+
+/** `--repeat`: one page per scenario of its runs together, beside the runs' own folders. */
+async function writeRepeatPages(reportsDir: string, verdicts: readonly ScenarioVerdict[]): Promise<void> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  for (const name of new Set(verdicts.map((verdict) => verdict.name))) {
+    const mine = verdicts.filter((verdict) => verdict.name === name);
+    const summary = summarizeRepeats(mine.map((verdict) => verdict.results));
+    const dir = path.join(reportsDir, `repeat-${name}-${stamp}`);
+    await makeDirectories(dir);
+    await writeFile(path.join(dir, 'repeat.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const htmlPath = path.join(dir, 'index.html');
+    await writeFile(
+      htmlPath,
+      renderRepeatPage(
+        summary,
+        mine.map((verdict) => `../${verdict.runId}/index.html`),
+      ),
+    );
+    const unstable = summary.claims.filter((claim) => claim.unstable).map((claim) => claim.claim.id);
+    console.log(
+      `\n${name} ${mine.length} times: ${summary.runs.filter((run) => run.held).length} of ${mine.length} held` +
+        `${unstable.length > 0 ? `; unstable claims: ${unstable.join(', ')}` : '; every claim gave the same verdict each time'}` +
+        `\nRepeat page: ${htmlPath}`,
+    );
+  }
 }
 
 /** Set once a run starts: what a closed output pipe must abort, so the teardown still runs. */

@@ -414,7 +414,7 @@ function timelineSeries(results: RunResults, deployment: VariantName): LineSerie
   };
 }
 
-function baseOption(end: number): EChartsOption {
+export function baseOption(end: number): EChartsOption {
   return {
     // Static charts: a report is read, printed and screenshotted, never watched while it animates.
     animation: false,
@@ -433,7 +433,7 @@ function baseOption(end: number): EChartsOption {
   };
 }
 
-function axisStyle() {
+export function axisStyle() {
   return {
     nameTextStyle: { color: MUTED, fontSize: 11 },
     axisLabel: { color: MUTED, fontSize: 11 },
@@ -442,11 +442,11 @@ function axisStyle() {
   };
 }
 
-function verticalName() {
+export function verticalName() {
   return { nameLocation: 'middle' as const, nameRotate: 90, nameGap: 44 };
 }
 
-function legend(names: string[]): EChartsOption['legend'] {
+export function legend(names: string[]): EChartsOption['legend'] {
   return {
     data: names,
     bottom: 0,

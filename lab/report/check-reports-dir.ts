@@ -41,7 +41,7 @@ export async function checkReportsDirWritable(reportsDir: string): Promise<void>
  * `/proc/nope` never returned in 3 s, and a CLI run spun for minutes), where a plain mkdir fails at
  * once with ENOENT.
  */
-async function makeDirectories(dir: string): Promise<void> {
+export async function makeDirectories(dir: string): Promise<void> {
   try {
     await mkdir(dir);
   } catch (error) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { countOutcomes, perPhase, perSecond, recoverySeconds } from '../../lab/load/aggregate.ts';
+import { decodeLatencyHistogram, medianOf } from '../../lab/compare/latency-histogram.ts';
+import {
+  countOutcomes,
+  encodeLatencyHistogram,
+  perPhase,
+  perSecond,
+  recoverySeconds,
+} from '../../lab/load/aggregate.ts';
 import type { RequestOutcome } from '../../lab/load/outcome.ts';
 import { percentile, summarizeLatency } from '../../lab/load/percentiles.ts';
 
@@ -77,5 +84,33 @@ describe('aggregation', () => {
     }));
     expect(recoverySeconds(series, 2)).toBe(2);
     expect(recoverySeconds(series, 2, { stableSeconds: 5 })).toBeNull();
+  });
+});
+
+describe('latency histograms', () => {
+  it('keeps every latency of a phase that was sent, to 3 significant digits', () => {
+    const outcomes = [
+      ...Array.from({ length: 300 }, (_, index) => outcome(index / 100, true, 1 + index * 0.37)),
+      outcome(1.5, false, 5000.4, 'deadline'),
+      // Never sent: its latency of 0 would drag the distribution down.
+      outcome(1.6, false, 0, 'generator_limit'),
+    ];
+    const [phase] = perPhase(outcomes, [{ name: 'all', startS: 0, endS: 4 }]);
+    expect(phase?.completed).toBe(302);
+    const distribution = decodeLatencyHistogram(phase?.latencyHistogram ?? '', 'test');
+    expect(distribution.total).toBe(301);
+    expect(distribution.valuesMs[0]).toBeCloseTo(1, 3);
+    // The largest value comes back within 0.1 %.
+    expect(Math.abs((distribution.valuesMs.at(-1) ?? 0) - 5000.4) / 5000.4).toBeLessThan(0.001);
+    // The 151st of the 301 sent: 1 + 150 x 0.37 ms.
+    expect(medianOf(distribution)).toBeCloseTo(56.5, 1);
+  });
+
+  it('writes an empty histogram for a phase without requests', () => {
+    const [phase] = perPhase([], [{ name: 'empty', startS: 0, endS: 1 }]);
+    const distribution = decodeLatencyHistogram(phase?.latencyHistogram ?? '', 'test');
+    expect(distribution.total).toBe(0);
+    expect(medianOf(distribution)).toBeNull();
+    expect(encodeLatencyHistogram([outcome(0, false, 0, 'generator_limit')])).toBe(phase?.latencyHistogram);
   });
 });

@@ -1,0 +1,456 @@
+/**
+ * The page of `npm run compare`: two or more runs side by side, in the look of the run report (its
+ * styles, tables, ECharts inline and page script), self-contained like it and making no network request.
+ */
+import { buildComparisonCharts, runColour, type ComparisonChartGroup } from '../compare/comparison-charts.ts';
+import type {
+  ClaimRow,
+  Comparison,
+  FieldRow,
+  NoiseVerdict,
+  PhaseDifference,
+  PhaseRow,
+} from '../compare/comparison.ts';
+import type { RunResults } from '../results.ts';
+import type { ClaimUnit } from '../vocabulary/claim-metrics.ts';
+import type { ChartSpec } from './charts.ts';
+import {
+  describeClaimMetric,
+  formatClaimExpected,
+  formatClaimObserved,
+  formatCount,
+  formatFailures,
+  formatMs,
+  formatRate,
+  formatTimestamp,
+  formatUnitValue,
+  MISSING,
+} from './format.ts';
+import { html, jsonForScript, raw, type HtmlValue, type SafeHtml } from './html.ts';
+import { heldMark, page, section, table, type TableColumn } from './markup.ts';
+import { PAGE_SCRIPT } from './page-script.ts';
+import { CHARTS_SCRIPT_ID, echartsLibrarySource } from './render-run.ts';
+
+/** Id of the JSON block holding the comparison (the same object as comparison.json). */
+export const COMPARISON_SCRIPT_ID = 'splitlab-comparison';
+
+const COMPARE_CSS = `
+tr.differs td { background: #fff8e6 !important; }
+tr.differs td:first-child { font-weight: 600; }
+tr.differs td:first-child::after { content: " ≠"; color: #7a5200; }
+.run-tag { display: inline-block; min-width: 1.7em; padding: 0 5px; border-radius: 4px; color: #fff; font-weight: 700; text-align: center; }
+.noise { display: block; font-size: 0.8rem; white-space: normal; }
+.noise.within-noise { color: var(--muted); }
+.noise.beyond-noise { color: var(--bad); font-weight: 600; }
+.noise.not-assessed { color: #7a5200; font-style: italic; }
+td.reference { color: var(--muted); font-style: italic; }
+tr.first-of-phase td { border-top: 2px solid #c9d0da; }
+ul.runs li { margin: 0.25em 0; }
+ul.not-compared li { margin: 0.2em 0; }
+.tally { font-size: 1.02rem; }
+`;
+
+/**
+ * Renders the comparison page. `results` are the compared runs in the comparison's order (the charts
+ * are drawn from their per-second figures).
+ *
+ * @example await writeFile('index.html', renderComparisonPage(comparison, runs.map((run) => run.results)));
+ */
+export function renderComparisonPage(comparison: Comparison, results: readonly RunResults[]): string {
+  const charts = buildComparisonCharts(comparison, results);
+  const body = html`
+    <style>
+      ${raw(COMPARE_CSS)}
+    </style>
+    <main>
+      ${renderHeader(comparison, results)} ${renderRuns(comparison)} ${renderClaims(comparison)}
+      ${renderPhases(comparison)} ${renderCharts(charts.groups)} ${renderNotCompared(comparison)}
+      ${renderMethod(comparison)} ${renderFooter(comparison)}
+    </main>
+    <script type="application/json" id="${COMPARISON_SCRIPT_ID}">
+      ${raw(jsonForScript(comparison))}
+    </script>
+    <script type="application/json" id="${CHARTS_SCRIPT_ID}">
+      ${raw(jsonForScript(charts.all))}
+    </script>
+    <script>
+      ${raw(echartsLibrarySource())};
+    </script>
+    <script>
+      ${raw(PAGE_SCRIPT)};
+    </script>
+  `;
+  return page({
+    title: `${pageHeading(comparison, results)} — splitlab comparison`,
+    body,
+    scripts: true,
+    generator: `splitlab comparison, version ${comparison.comparisonVersion}`,
+  });
+}
+
+function pageHeading(comparison: Comparison, results: readonly RunResults[]): string {
+  const scenarios = [...new Set(comparison.runs.map((run) => run.scenario))];
+  return scenarios.length === 1
+    ? (results[0]?.scenario.title ?? scenarios[0] ?? '')
+    : `${scenarios.join(' vs ')}: what the runs share`;
+}
+
+function runTag(comparison: Comparison, index: number): SafeHtml {
+  const label = comparison.runs[index]?.label ?? '?';
+  return html`<span class="run-tag" style="background: ${runColour(index)}">${label}</span>`;
+}
+
+function verdictCounts(comparison: Comparison): Record<NoiseVerdict, number> {
+  const counts: Record<NoiseVerdict, number> = { 'within-noise': 0, 'beyond-noise': 0, 'not-assessed': 0 };
+  for (const row of comparison.phases) {
+    for (const difference of row.versusFirst) if (difference) counts[difference.latencyMedian.verdict] += 1;
+  }
+  return counts;
+}
+
+function renderHeader(comparison: Comparison, results: readonly RunResults[]): SafeHtml {
+  const counts = verdictCounts(comparison);
+  const scenarios = [...new Set(comparison.runs.map((run) => run.scenario))];
+  const notCompared = comparison.notCompared.length;
+  const whyLink = html`<a href="#not-compared">why</a>`;
+  const rateBeyond = comparison.phases
+    .flatMap((row) => row.versusFirst)
+    .filter((difference) => difference?.successRate.verdict === 'beyond-noise').length;
+  return html`<header>
+    <p class="eyebrow">
+      splitlab comparison of ${comparison.runs.length} runs
+      ${scenarios.length === 1 ? html`of scenario <code>${scenarios[0]}</code>` : null}
+    </p>
+    <h1>${pageHeading(comparison, results)}</h1>
+    <ul class="runs">
+      ${comparison.runs.map(
+        (run, index) =>
+          html`<li>
+            ${runTag(comparison, index)} <code>${run.runId}</code> · scenario <code>${run.scenario}</code> ·
+            ${run.runtime} · started ${formatTimestamp(run.startedAt)} · hypothesis
+            ${heldMark(run.hypothesisHeld)}
+            ${index === 0 ? html`<span class="tag">reference</span>` : null}<br /><span
+              class="muted small mono"
+              >${run.source}</span
+            >
+          </li>`,
+      )}
+    </ul>
+    <p class="tally">
+      ${comparison.phases.length} shared phase figures. Median latency against A:
+      ${
+        counts['beyond-noise'] > 0
+          ? html`<strong class="bad">${counts['beyond-noise']} beyond the noise</strong>`
+          : '0 beyond the noise'
+      },
+      ${counts['within-noise']} within the noise, ${counts['not-assessed']} not assessed. Success rate:
+      ${rateBeyond > 0 ? html`<strong class="bad">${rateBeyond} beyond the noise</strong>` : '0 beyond the noise'}.
+      ${
+        notCompared === 0
+          ? 'Everything the runs have was compared.'
+          : html`${notCompared} ${notCompared === 1 ? 'thing' : 'things'} not compared (${whyLink}).`
+      }
+    </p>
+  </header>`;
+}
+
+function renderRuns(comparison: Comparison): SafeHtml {
+  const columns: TableColumn<FieldRow>[] = [
+    { header: 'Field', cellClass: 'nowrap', cell: (row) => row.field },
+    ...comparison.runs.map((run, index): TableColumn<FieldRow> => ({
+      header: html`${runTag(comparison, index)} <span class="small mono">${run.runId}</span>`,
+      cellClass: 'small',
+      cell: (row) => row.values[index] ?? MISSING,
+    })),
+  ];
+  const differing = comparison.fields.filter((row) => row.differs && !row.identity).length;
+  return section(
+    'runs',
+    'Runs and what made them',
+    html`<p class="muted small">
+        ${
+          differing === 0
+            ? 'Apart from their ids and times, the runs were made the same way.'
+            : `${differing} ${differing === 1 ? 'field differs' : 'fields differ'} (highlighted, ≠). Ports are left out: every run picks its own.`
+        }
+      </p>
+      ${table({
+        columns,
+        rows: comparison.fields,
+        compact: true,
+        rowAttributes: (row): Record<string, string> =>
+          row.differs && !row.identity ? { class: 'differs' } : {},
+      })}`,
+  );
+}
+
+function formatDifference(unit: ClaimUnit, value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return MISSING;
+  if (unit === 'factor') return `${value > 0 ? '+' : ''}${Number(value.toFixed(2))}`;
+  return formatUnitValue(unit, value, true);
+}
+
+function renderClaims(comparison: Comparison): SafeHtml {
+  const columns: TableColumn<ClaimRow>[] = [
+    {
+      header: 'Claim',
+      cell: (claim) => html`${claim.description}<br /><span class="muted small mono">${claim.id}</span>`,
+    },
+    {
+      header: 'Where',
+      cellClass: 'small',
+      cell: (claim) => `${claim.deployment} · ${claim.route} · ${claim.phase}`,
+    },
+    { header: 'Metric', cell: (claim) => html`<code>${describeClaimMetric(claim)}</code>` },
+    ...comparison.runs.map((_, index): TableColumn<ClaimRow> => ({
+      header: runTag(comparison, index),
+      numeric: true,
+      cell: (claim) => {
+        const inRun = claim.runs[index];
+        if (!inRun) return html`<span class="muted">not in this run</span>`;
+        const expected = formatClaimExpected({ ...inRun, unit: claim.unit, relativeTo: claim.relativeTo });
+        return html`${formatClaimObserved({ ...inRun, unit: claim.unit, relativeTo: claim.relativeTo })}
+          ${heldMark(inRun.held)}<br /><span class="muted small">expected ${expected}</span>`;
+      },
+    })),
+    ...comparison.runs.slice(1).map((_, offset): TableColumn<ClaimRow> => ({
+      header: html`${runTag(comparison, offset + 1)} − ${runTag(comparison, 0)}`,
+      numeric: true,
+      cell: (claim) => {
+        const inRun = claim.runs[offset + 1];
+        const first = claim.runs[0];
+        if (!inRun || !first) return MISSING;
+        const heldChanged = inRun.held !== first.held;
+        return html`${formatDifference(claim.unit, inRun.differenceFromFirst)}${
+          heldChanged ? html`<br /><span class="bad small">verdict changed</span>` : null
+        }`;
+      },
+    })),
+  ];
+  return section(
+    'claims',
+    'Claims side by side',
+    comparison.claims.length === 0
+      ? html`<p class="muted">None of the runs states a claim.</p>`
+      : html`<p class="muted small">
+            Each claim by its id, as each run measured it, and its difference from A. A claim only some runs
+            state is shown where it exists and listed under <a href="#not-compared">not compared</a>.
+          </p>
+          ${table({ columns, rows: comparison.claims, rowAttributes: (claim) => ({ 'data-claim-id': claim.id }) })}`,
+  );
+}
+
+function verdictText(verdict: NoiseVerdict, note?: string): string {
+  if (verdict === 'within-noise') return 'within the noise';
+  if (verdict === 'beyond-noise') return 'beyond the noise';
+  return note ?? 'noise not assessed';
+}
+
+function noiseLabel(verdict: NoiseVerdict, note?: string): SafeHtml {
+  return html`<span class="noise ${verdict}" data-verdict="${verdict}">${verdictText(verdict, note)}</span>`;
+}
+
+interface PhaseRunRow {
+  row: PhaseRow;
+  index: number;
+}
+
+function rateCell(difference: PhaseDifference['successRate']): HtmlValue {
+  if (difference.difference === null) return noiseLabel(difference.verdict, difference.note);
+  const p =
+    difference.pValue === null
+      ? ''
+      : ` (p ${difference.pValue < 0.001 ? '< 0.001' : `= ${difference.pValue.toFixed(3)}`})`;
+  return html`${formatUnitValue('ratio', difference.difference, true)}${noiseLabel(difference.verdict)}<span
+      class="muted small"
+      >${p}</span
+    >`;
+}
+
+function medianCell(difference: PhaseDifference['latencyMedian']): HtmlValue {
+  if (difference.differenceMs === null) return noiseLabel(difference.verdict, difference.note);
+  return html`${formatUnitValue('ms', difference.differenceMs, true)}
+    <span class="muted small">[${formatMs(difference.lowMs)}, ${formatMs(difference.highMs)}]</span
+    >${noiseLabel(difference.verdict)}`;
+}
+
+function renderPhases(comparison: Comparison): SafeHtml {
+  const columns: TableColumn<PhaseRunRow>[] = [
+    { header: 'Phase', cell: ({ row, index }) => (index === 0 ? html`<strong>${row.phase}</strong>` : '') },
+    { header: 'Run', cell: ({ index }) => runTag(comparison, index) },
+    { header: 'Requests', numeric: true, cell: ({ row, index }) => formatCount(row.runs[index]?.completed) },
+    { header: 'Success', numeric: true, cell: ({ row, index }) => formatRate(row.runs[index]?.successRate) },
+    { header: 'p50', numeric: true, cell: ({ row, index }) => formatMs(row.runs[index]?.p50Ms) },
+    { header: 'p99', numeric: true, cell: ({ row, index }) => formatMs(row.runs[index]?.p99Ms) },
+    {
+      header: 'Failures',
+      cellClass: 'failures small',
+      cell: ({ row, index }) => formatFailures(row.runs[index]?.failures ?? {}),
+    },
+    {
+      header: 'Success rate vs A',
+      title: 'Difference of success rates, with the two-proportion test',
+      numeric: true,
+      cellClass: ({ index }) => index === 0 && 'reference',
+      cell: ({ row, index }) => {
+        const difference = row.versusFirst[index];
+        return index === 0 ? 'reference' : difference ? rateCell(difference.successRate) : MISSING;
+      },
+    },
+    {
+      header: 'Median vs A [95 % CI]',
+      title: 'Difference of medians with its bootstrap 95 % confidence interval',
+      numeric: true,
+      cellClass: ({ index }) => index === 0 && 'reference',
+      cell: ({ row, index }) => {
+        const difference = row.versusFirst[index];
+        return index === 0 ? 'reference' : difference ? medianCell(difference.latencyMedian) : MISSING;
+      },
+    },
+    {
+      header: 'p99 vs A',
+      numeric: true,
+      cellClass: ({ index }) => index === 0 && 'reference',
+      cell: ({ row, index }) => {
+        const difference = row.versusFirst[index];
+        return index === 0 ? 'reference' : formatUnitValue('ms', difference?.p99Ms ?? null, true);
+      },
+    },
+    {
+      header: 'Failures vs A',
+      cellClass: ({ index }) => (index === 0 ? 'reference small' : 'small'),
+      cell: ({ row, index }) => {
+        if (index === 0) return 'reference';
+        const changed = Object.entries(row.versusFirst[index]?.failures ?? {}).filter(
+          ([, count]) => count !== 0,
+        );
+        return changed.length === 0
+          ? 'same'
+          : changed.map(([cause, count]) => `${cause} ${formatUnitValue('count', count, true)}`).join(', ');
+      },
+    },
+  ];
+  const groups: { deployment: string; route: string; rows: PhaseRow[] }[] = [];
+  for (const row of comparison.phases) {
+    const group = groups.find((g) => g.deployment === row.deployment && g.route === row.route);
+    if (group) group.rows.push(row);
+    else groups.push({ deployment: row.deployment, route: row.route, rows: [row] });
+  }
+  return section(
+    'phases',
+    'Per phase',
+    html`<p class="muted small">
+      Every phase of every route and deployment the runs share. Each difference is the run minus A; the
+      median's interval and the noise labels are explained under
+      <a href="#method">how differences are judged</a>.
+    </p>`,
+    groups.length === 0
+      ? html`<p class="muted">
+          The runs share no phase of any route: see <a href="#not-compared">not compared</a>.
+        </p>`
+      : groups.map(
+          (group) =>
+            html`<h3>${group.deployment} · <code>${group.route}</code></h3>
+              ${table<PhaseRunRow>({
+                columns,
+                compact: true,
+                rows: group.rows.flatMap((row) => row.runs.map((_, index) => ({ row, index }))),
+                rowAttributes: ({ row, index }) => ({
+                  ...(index === 0 ? { class: 'first-of-phase' } : {}),
+                  'data-phase': `${row.deployment}/${row.route}/${row.phase}`,
+                  'data-run': comparison.runs[index]?.label ?? '',
+                }),
+              })}`,
+        ),
+  );
+}
+
+function renderCharts(groups: readonly ComparisonChartGroup[]): SafeHtml {
+  const figure = (caption: SafeHtml, chart: ChartSpec) =>
+    html`<figure class="chart">
+      <figcaption>${caption}</figcaption>
+      <div class="chart-scroll">
+        <div class="chart-box" id="${chart.id}" role="img" aria-label="${chart.label}"></div>
+      </div>
+    </figure>`;
+  return section(
+    'charts',
+    'Charts, overlaid',
+    html`<p class="muted small">
+        One colour per run (the tags above). Charts of the same kind and route share their axes across
+        deployments. Dashed vertical lines mark the phase starts of A.
+      </p>
+      <noscript
+        ><p class="notes">The charts need JavaScript; the tables above hold the numbers.</p></noscript
+      >`,
+    groups.length === 0
+      ? html`<p class="muted">The runs share no route to draw.</p>`
+      : html`<div class="deployments" data-columns="2" style="--rows: 1">
+          ${groups.map(
+            (group) =>
+              html`<article
+                class="deployment"
+                data-deployment="${group.deployment}"
+                data-route="${group.route}"
+              >
+                <div class="block">
+                  ${figure(
+                    html`${group.deployment} · ${group.route} · successes per second`,
+                    group.successes,
+                  )}
+                  ${figure(
+                    html`${group.deployment} · ${group.route} · latency per second
+                      <span class="muted">(p50 solid, p99 dashed; log scale)</span>`,
+                    group.latency,
+                  )}
+                </div>
+              </article>`,
+          )}
+        </div>`,
+  );
+}
+
+function renderNotCompared(comparison: Comparison): SafeHtml {
+  return section(
+    'not-compared',
+    'Not compared',
+    comparison.notCompared.length === 0
+      ? html`<p class="muted">Nothing: the runs have the same deployments, routes, phases and claims.</p>`
+      : html`<ul class="not-compared">
+          ${comparison.notCompared.map((item) => html`<li><strong>${item.what}</strong>: ${item.why}</li>`)}
+        </ul>`,
+  );
+}
+
+function renderMethod(comparison: Comparison): SafeHtml {
+  return section(
+    'method',
+    'How differences are judged',
+    html`<ul>
+        <li><strong>Latency.</strong> ${comparison.method.latency}</li>
+        <li><strong>Success rate.</strong> ${comparison.method.successRate}</li>
+      </ul>
+      <p class="muted small">
+        "Within the noise" says these runs cannot tell the difference from run-to-run chance; it does not say
+        the runs are the same. "Beyond the noise" says chance alone would rarely give a difference this large,
+        not that it matters: read its size. Runs recorded before per-request latencies were kept show "no
+        per-request data: noise not assessed". p99 and failure counts are shown without a test.
+      </p>`,
+  );
+}
+
+function renderFooter(comparison: Comparison): SafeHtml {
+  return html`<footer>
+    <p>
+      Everything on this page comes from the runs' <code>results.json</code> files listed at the top; the
+      comparison is in <code>comparison.json</code> beside this page and embedded below as
+      <code>&lt;script id="${COMPARISON_SCRIPT_ID}"&gt;</code> (comparison version
+      ${comparison.comparisonVersion}, made ${formatTimestamp(comparison.generatedAt)}).
+    </p>
+    <p>
+      Make it again with
+      <code>npm run compare -- ${comparison.runs.map((run) => run.source).join(' ')}</code>. Charts by Apache
+      ECharts, inlined; the page makes no network requests.
+    </p>
+  </footer>`;
+}
