@@ -4,40 +4,8 @@
  * target and the description, and the fault is read back from those.
  */
 import type { FaultWindow } from '../results.ts';
-import {
-  DATABASE_TARGETS,
-  DIRECTIONS,
-  DNS_FAILURE_MODES,
-  DNS_NAMES,
-  FAULT_KINDS,
-  SERVICES,
-  type Fault,
-  type FaultKind,
-} from '../vocabulary/faults.ts';
-import { LINK_NAMES, ROUTES } from '../vocabulary/topology.ts';
-
-/** A field of a fault: a number, or one of a few words. */
-type FieldSpec = 'number' | readonly string[];
-
-// The mapped type makes the compiler reject a kind or a field left out, so a new fault kind cannot be
-// recorded in results.json without the diagram being able to read it back.
-const FAULT_FIELDS: {
-  [Kind in FaultKind]: Record<Exclude<keyof Extract<Fault, { kind: Kind }>, 'kind'>, FieldSpec>;
-} = {
-  latency: { link: LINK_NAMES, ms: 'number', jitterMs: 'number', direction: DIRECTIONS },
-  partition: { link: LINK_NAMES, direction: DIRECTIONS },
-  outage: { link: LINK_NAMES },
-  reset: { link: LINK_NAMES, afterMs: 'number' },
-  bandwidth: { link: LINK_NAMES, kilobytesPerSecond: 'number', direction: DIRECTIONS },
-  slowClose: { link: LINK_NAMES, delayMs: 'number' },
-  slicer: { link: LINK_NAMES, averageBytes: 'number', variationBytes: 'number', delayMicros: 'number' },
-  limitData: { link: LINK_NAMES, bytes: 'number' },
-  dnsFailure: { name: DNS_NAMES, mode: DNS_FAILURE_MODES },
-  crash: { service: SERVICES },
-  dbOutage: { target: DATABASE_TARGETS },
-  dbLatency: { target: DATABASE_TARGETS, ms: 'number', jitterMs: 'number' },
-  flood: { route: ROUTES, ratePerSecond: 'number' },
-};
+import { faultSchema } from '../scenario/scenario-schema.ts';
+import { FAULT_KINDS, type Fault, type FaultKind } from '../vocabulary/faults.ts';
 
 function isFaultKind(value: string): value is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(value);
@@ -57,23 +25,10 @@ export function faultOfWindow(window: FaultWindow): Fault | undefined {
   return checkedFault(readDescription(window.fault, window.link, window.description));
 }
 
-/** The record as a Fault when every field of its kind is there with a value of the right sort. */
+/** The record as a Fault when it is one by the scenario files' own schema (every field of its kind, each valid). */
 function checkedFault(record: Readonly<Record<string, string | number | undefined>>): Fault | undefined {
-  const kind = record.kind;
-  if (typeof kind !== 'string' || !isFaultKind(kind)) return undefined;
-  const fields: Record<string, FieldSpec> = FAULT_FIELDS[kind];
-  const fault: Record<string, string | number> = { kind };
-  for (const [field, spec] of Object.entries(fields)) {
-    const value = record[field];
-    const fits =
-      spec === 'number'
-        ? typeof value === 'number' && Number.isFinite(value)
-        : typeof value === 'string' && spec.includes(value);
-    if (!fits || value === undefined) return undefined;
-    fault[field] = value;
-  }
-  // Every field of the kind was checked against FAULT_FIELDS, which the compiler ties to Fault.
-  return fault as unknown as Fault;
+  const parsed = faultSchema.safeParse(record);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**

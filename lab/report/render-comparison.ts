@@ -26,10 +26,9 @@ import {
   formatUnitValue,
   MISSING,
 } from './format.ts';
-import { html, jsonForScript, raw, type HtmlValue, type SafeHtml } from './html.ts';
+import { html, raw, type HtmlValue, type SafeHtml } from './html.ts';
 import { heldMark, page, section, table, type TableColumn } from './markup.ts';
-import { PAGE_SCRIPT } from './page-script.ts';
-import { CHARTS_SCRIPT_ID, echartsLibrarySource } from './render-run.ts';
+import { chartPageScripts } from './render-run.ts';
 
 /** Id of the JSON block holding the comparison (the same object as comparison.json). */
 export const COMPARISON_SCRIPT_ID = 'splitlab-comparison';
@@ -67,18 +66,7 @@ export function renderComparisonPage(comparison: Comparison, results: readonly R
       ${renderPhases(comparison)} ${renderCharts(charts.groups)} ${renderNotCompared(comparison)}
       ${renderMethod(comparison)} ${renderFooter(comparison)}
     </main>
-    <script type="application/json" id="${COMPARISON_SCRIPT_ID}">
-      ${raw(jsonForScript(comparison))}
-    </script>
-    <script type="application/json" id="${CHARTS_SCRIPT_ID}">
-      ${raw(jsonForScript(charts.all))}
-    </script>
-    <script>
-      ${raw(echartsLibrarySource())};
-    </script>
-    <script>
-      ${raw(PAGE_SCRIPT)};
-    </script>
+    ${chartPageScripts(COMPARISON_SCRIPT_ID, comparison, charts.all)}
   `;
   return page({
     title: `${pageHeading(comparison, results)} — splitlab comparison`,

@@ -9,7 +9,7 @@ import { scorePredictions } from '../predictions/score-predictions.ts';
 import { SEED_MEANING } from '../provenance/provenance-facts.ts';
 import type { ClaimResult, Provenance, RunResults } from '../results.ts';
 import type { VariantName } from '../vocabulary/topology.ts';
-import { buildReportCharts, niceCeil, orderedDeployments, timelineEndS } from './charts.ts';
+import { buildReportCharts, niceCeil, orderedDeployments, timelineEndS, type ChartSpec } from './charts.ts';
 import {
   formatCount,
   formatDuration,
@@ -44,6 +44,25 @@ export function echartsLibrarySource(): string {
 }
 
 /**
+ * The scripts at the end of a page with charts: its data and the chart specs as JSON, ECharts, and the
+ * page script that draws every chart box from the specs. The run page and the comparison share it.
+ */
+export function chartPageScripts(dataId: string, data: unknown, charts: readonly ChartSpec[]): SafeHtml {
+  return html`<script type="application/json" id="${dataId}">
+      ${raw(jsonForScript(data))}
+    </script>
+    <script type="application/json" id="${CHARTS_SCRIPT_ID}">
+      ${raw(jsonForScript(charts))}
+    </script>
+    <script>
+      ${raw(echartsLibrarySource())};
+    </script>
+    <script>
+      ${raw(PAGE_SCRIPT)};
+    </script>`;
+}
+
+/**
  * Renders the report page of one run. Pure: the same results give the same bytes, so an old
  * results.json re-renders to the page it had (give or take renderer changes).
  *
@@ -61,18 +80,7 @@ export function renderRunReport(results: RunResults): string {
       ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderProvenance(results)}
       ${renderFooter(results)}
     </main>
-    <script type="application/json" id="${RESULTS_SCRIPT_ID}">
-      ${raw(jsonForScript(results))}
-    </script>
-    <script type="application/json" id="${CHARTS_SCRIPT_ID}">
-      ${raw(jsonForScript(charts.all))}
-    </script>
-    <script>
-      ${raw(echartsLibrarySource())};
-    </script>
-    <script>
-      ${raw(PAGE_SCRIPT)};
-    </script>
+    ${chartPageScripts(RESULTS_SCRIPT_ID, results, charts.all)}
   `;
   return page({
     title: `${results.scenario.title} — splitlab`,

@@ -99,12 +99,17 @@ const FAULT_SCHEMAS = {
 
 type FaultSchema = (typeof FAULT_SCHEMAS)[FaultKind];
 
-const fault = z.discriminatedUnion('kind', Object.values(FAULT_SCHEMAS) as [FaultSchema, ...FaultSchema[]], {
-  error: (issue) =>
-    issue.code === 'invalid_union'
-      ? `"${String((issue.input as { kind?: unknown } | undefined)?.kind)}" is not one of ${FAULT_KINDS.join(', ')}`
-      : "must be a fault, e.g. partition('payment-api')",
-});
+/** Any fault of the vocabulary, checked field by field: a scenario's, or one recorded in results.json. */
+export const faultSchema = z.discriminatedUnion(
+  'kind',
+  Object.values(FAULT_SCHEMAS) as [FaultSchema, ...FaultSchema[]],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `"${String((issue.input as { kind?: unknown } | undefined)?.kind)}" is not one of ${FAULT_KINDS.join(', ')}`
+        : "must be a fault, e.g. partition('payment-api')",
+  },
+);
 
 const phase = z.object({
   name: z.string({ error: 'must be kebab-case' }).regex(KEBAB_CASE, 'must be kebab-case'),
@@ -112,7 +117,7 @@ const phase = z.object({
   story: z
     .string({ error: 'must say what happens' })
     .refine((story) => story.trim() !== '', 'must say what happens'),
-  faults: z.array(fault, { error: 'must be a list of faults' }).optional(),
+  faults: z.array(faultSchema, { error: 'must be a list of faults' }).optional(),
 });
 
 const claimMetric = z.custom<ClaimMetricText>(
