@@ -221,7 +221,10 @@ describe('the live view', () => {
     const afterHeal = checkout?.seconds.filter((s) => s.t > HEAL_S + 2) ?? [];
     expect(afterHeal.length).toBeGreaterThanOrEqual(1);
     expect(afterHeal.map(failed)).toEqual(afterHeal.map(() => 0));
-    expect(afterHeal.every((s) => s.ok > 0)).toBe(true);
+    // Every whole second after the heal has successes; the last entry is the part-second the tally says
+    // when the load stops (it can end between two checkouts, 125 ms apart, and hold none).
+    expect(afterHeal.slice(0, -1).every((s) => s.ok > 0)).toBe(true);
+    expect(afterHeal.reduce((total, s) => total + s.ok, 0)).toBeGreaterThan(0);
 
     // Three viewers of /events: two pages and one that never read; Node holds one message at most for it.
     expect(live.viewers()).toHaveLength(3);
