@@ -109,7 +109,14 @@ export function planDeployment(scenario: Scenario, variant: VariantDefinition): 
   return {
     label: variant.name,
     deployment: variant.deployment,
-    start: { settings: variant.settings, quotas: scenario.quotas },
+    start: {
+      // The scenario's hash cost reaches the services like a variant's settings, and shows beside them.
+      settings:
+        scenario.scryptN === undefined
+          ? variant.settings
+          : { ...variant.settings, SCRYPT_N: String(scenario.scryptN) },
+      quotas: scenario.quotas,
+    },
     durationS: scenario.durationS,
     load: [
       ...ROUTES.map((route) => ({ route, ratePerSecond: scenario.load[route].ratePerSecond })),

@@ -62,8 +62,15 @@ export interface ScenarioDefinition {
    * enforce them.
    */
   quotas?: QuotaOverrides;
+  /**
+   * The scrypt cost (N, a power of two) of every service's password hash, over the realistic default
+   * (16384: tens of milliseconds of CPU per signup). Lower it where the hash would drown what the
+   * scenario measures, e.g. `baseline`'s one network hop of a few milliseconds.
+   */
+  scryptN?: number;
 }
 
-export interface Scenario extends Required<ScenarioDefinition> {
+export interface Scenario extends Required<Omit<ScenarioDefinition, 'scryptN'>> {
+  scryptN?: number;
   durationS: number;
 }

@@ -182,6 +182,8 @@ const variant = z.object({
     }),
 });
 
+const SCRYPT_N_PROBLEM = 'must be a power of two from 2 to 1048576 (the default is 16384)';
+
 const quotas = z
   .record(
     z.string(),
@@ -270,6 +272,13 @@ export const scenarioSchema = z
       .min(1, 'must list at least one deployment')
       .optional(),
     quotas: quotas.optional(),
+    scryptN: z
+      .number({ error: SCRYPT_N_PROBLEM })
+      .int(SCRYPT_N_PROBLEM)
+      .min(2, SCRYPT_N_PROBLEM)
+      .max(2 ** 20, SCRYPT_N_PROBLEM)
+      .refine((n) => (n & (n - 1)) === 0, SCRYPT_N_PROBLEM)
+      .optional(),
   })
   .superRefine(checkReferences) satisfies z.ZodType<ScenarioDefinition>;
 

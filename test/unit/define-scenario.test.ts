@@ -91,6 +91,11 @@ describe('defineScenario', () => {
       /quotas\.payment-service\.cpu must be between 0\.1 and 64/,
     ],
     [
+      'a scrypt cost that is not a power of two',
+      (d) => void (d.scryptN = 1000),
+      /scryptN must be a power of two from 2 to 1048576/,
+    ],
+    [
       'a quota too small to run Node',
       (d) => void (d.quotas = { monolith: { memoryMiB: 16 } }),
       /quotas\.monolith\.memoryMiB must be between 64 and 65536/,

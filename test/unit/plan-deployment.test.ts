@@ -30,6 +30,11 @@ describe('planDeployment', () => {
     });
   });
 
+  it("hands the scenario's scrypt cost to the services beside the variant's settings", () => {
+    const plan = planDeployment({ ...stormScenario, scryptN: 1024 }, splitVariant);
+    expect(plan.start.settings).toEqual({ PAYMENT_POLICY: 'retry', SCRYPT_N: '1024' });
+  });
+
   it('resolves each fault for the deployment into runtime actions, floods apart', () => {
     const storm = planDeployment(stormScenario, splitVariant).phases[1];
     expect(storm?.window).toEqual({ name: 'storm', startS: 10, endS: 15 });
