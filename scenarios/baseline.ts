@@ -49,7 +49,9 @@ export default defineScenario({
     },
     {
       id: 'split-checkout-costs-more',
-      says: 'Split checkout is not faster than monolith checkout: the extra hop and commit are not free.',
+      says:
+        'Split checkout is not faster than monolith checkout: the extra hop and commit are not free ' +
+        '(x1.19 to x1.54 over 6 local runs with the cheap hash).',
       deployment: 'split',
       route: 'checkout',
       phase: 'steady',
