@@ -1,3 +1,4 @@
+import { ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import type pg from 'pg';
 import { ClientClosedRequestError } from '../http/http-errors.ts';
 import {
@@ -7,6 +8,7 @@ import {
   remainingMs,
   type Clock,
 } from '../runtime/deadline.ts';
+import { inSpan } from '../tracing/spans.ts';
 import { asDatabaseError } from './database-errors.ts';
 import type { Queryable } from './queryable.ts';
 
@@ -34,14 +36,21 @@ export async function withTransaction<T>(
   options: TransactionOptions = {},
 ): Promise<T> {
   const clock = options.clock ?? monotonicClock;
-  const stop = watchForStop(options, clock);
-  try {
-    stop.check('connecting to the database');
-    const client = await acquire(pool, stop);
-    return await runOnClient(client, work, stop);
-  } finally {
-    stop.dispose();
-  }
+  // The span covers the wait for a pooled connection too: under load that wait is the story.
+  return await inSpan(
+    'db transaction',
+    async () => {
+      const stop = watchForStop(options, clock);
+      try {
+        stop.check('connecting to the database');
+        const client = await acquire(pool, stop);
+        return await runOnClient(client, work, stop);
+      } finally {
+        stop.dispose();
+      }
+    },
+    { attributes: { [ATTR_DB_SYSTEM_NAME]: 'postgresql' } },
+  );
 }
 
 interface StopWatch {

@@ -1,13 +1,18 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { context } from '@opentelemetry/api';
 import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 import { monotonicClock, type Clock } from '../runtime/deadline.ts';
 import type { Logger } from '../runtime/log.ts';
+import { endServerSpan, startServerSpan } from '../tracing/spans.ts';
 import { errorReply } from './error-reply.ts';
 import { ClientClosedRequestError, MethodNotAllowedError, RouteNotFoundError } from './http-errors.ts';
 import { createRequestContext } from './request-context.ts';
 import { createRouter, type JsonReply, type Route } from './router.ts';
 import { sendJson } from './send-json.ts';
+
+/** Never traced even when a server counts them: the lab's own probes and scrapes, not requests it sent. */
+const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/metrics', '/metrics.json']);
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -40,10 +45,33 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const clock = options.clock ?? monotonicClock;
   const match = createRouter(options.routes);
 
+  const answer = async (
+    request: IncomingMessage,
+    url: string,
+    signal: AbortSignal,
+    receivedAt: number,
+  ): Promise<JsonReply> => {
+    try {
+      const route = match(request.method ?? 'GET', url);
+      if (route.kind === 'not_found') throw new RouteNotFoundError(route.path);
+      if (route.kind === 'method_not_allowed') {
+        throw new MethodNotAllowedError(request.method ?? '?', route.path, route.allow);
+      }
+      const requestContext = createRequestContext(request, signal, {
+        bodyLimitBytes: options.bodyLimitBytes,
+        receivedAt,
+      });
+      return await route.handler(requestContext);
+    } catch (error) {
+      return errorReply(error, options.log);
+    }
+  };
+
   const dispatch = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const receivedAt = clock();
     const url = request.url ?? '/';
-    const observed = !options.unobservedPaths.has(url.split('?')[0] ?? url);
+    const path = url.split('?')[0] ?? url;
+    const observed = !options.unobservedPaths.has(path);
     if (observed) {
       options.metrics.requestStarted();
       response.once('close', () => {
@@ -55,26 +83,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (!response.writableFinished) abort.abort(new ClientClosedRequestError('client closed the request'));
     });
 
-    let reply: JsonReply;
-    try {
-      const route = match(request.method ?? 'GET', url);
-      if (route.kind === 'not_found') throw new RouteNotFoundError(route.path);
-      if (route.kind === 'method_not_allowed') {
-        throw new MethodNotAllowedError(request.method ?? '?', route.path, route.allow);
-      }
-      const context = createRequestContext(request, abort.signal, {
-        bodyLimitBytes: options.bodyLimitBytes,
-        receivedAt,
-      });
-      reply = await route.handler(context);
-    } catch (error) {
-      reply = errorReply(error, options.log);
-    }
+    // The handler runs inside the request's server span, so its spans and log lines join the caller's trace.
+    const traced =
+      observed && !UNTRACED_PATHS.has(path)
+        ? startServerSpan(options.log.service, request.method ?? 'GET', path, request.headers)
+        : undefined;
+    const reply: JsonReply = traced
+      ? await context.with(traced.context, () => answer(request, url, abort.signal, receivedAt))
+      : await answer(request, url, abort.signal, receivedAt);
     if (reply.status === 413) {
       // Stop reading the rest of an oversized upload: answer, then drop the connection.
       response.once('finish', () => request.socket.destroy());
     }
-    sendJson(response, reply);
+    const clientLeft = abort.signal.aborted || response.destroyed;
+    try {
+      sendJson(response, reply);
+    } finally {
+      if (traced) endServerSpan(traced.span, reply.status, reply.body, clientLeft);
+    }
   };
 
   const server = http.createServer((request, response) => {

@@ -1,6 +1,15 @@
 import type { LookupFunction } from 'node:net';
+import { SpanKind } from '@opentelemetry/api';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
 import { Agent } from 'undici';
 import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
+import { inSpan, injectTraceContext } from '../tracing/spans.ts';
 import { DEADLINE_HEADER, deadlineHeaderValue, monotonicClock, type Clock } from '../runtime/deadline.ts';
 import { idempotencyKeyForAttempt, type IdempotencyMode } from './attempt-idempotency-key.ts';
 import { chargeOutcomeForFailure } from './charge-outcome.ts';
@@ -92,45 +101,64 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
   let requestsInFlight = 0;
   let onIdle: (() => void) | undefined;
 
-  const send = async (
+  const serverPort = Number(base.port) || (base.protocol === 'https:' ? 443 : 80);
+  const send = (
     request: ChargeRequest,
     attempt: PaymentAttempt,
     tally: AttemptTally,
-  ): Promise<ChargeResult> => {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyForAttempt(idempotency, request.idempotencyKey),
-    };
-    if (attempt.deadline !== undefined) {
-      headers[DEADLINE_HEADER] = deadlineHeaderValue(attempt.deadline, clock());
-    }
-    options.observer?.attemptStarted();
-    // In doubt from the moment it may leave; cleared only by a failure that proves nothing was charged.
-    // An attempt the policy abandons (its timeout fired) is still running here, so it stays in doubt.
-    tally.inDoubt += 1;
-    requestsInFlight += 1;
-    try {
-      const response = await agent.request({
-        origin,
-        path,
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
-        signal: attempt.signal,
-      });
-      const text = await response.body.text();
-      if (response.statusCode < 200 || response.statusCode > 299) {
-        throw new UpstreamStatusError(response.statusCode, text);
-      }
-      return parseChargeResult(text);
-    } catch (error) {
-      if (chargeOutcomeForFailure(classifyUpstreamFailure(error)) === 'not_charged') tally.inDoubt -= 1;
-      throw error;
-    } finally {
-      requestsInFlight -= 1;
-      if (requestsInFlight === 0) onIdle?.();
-    }
-  };
+  ): Promise<ChargeResult> =>
+    // One CLIENT span per HTTP attempt; the attempts of a call are siblings under its `charge payment`.
+    inSpan(
+      `POST ${path}`,
+      async (span) => {
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyForAttempt(idempotency, request.idempotencyKey),
+        };
+        if (attempt.deadline !== undefined) {
+          headers[DEADLINE_HEADER] = deadlineHeaderValue(attempt.deadline, clock());
+        }
+        injectTraceContext(headers);
+        options.observer?.attemptStarted();
+        // In doubt from the moment it may leave; cleared only by a failure that proves nothing was charged.
+        // An attempt the policy abandons (its timeout fired) is still running here, so it stays in doubt.
+        tally.inDoubt += 1;
+        requestsInFlight += 1;
+        try {
+          const response = await agent.request({
+            origin,
+            path,
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
+            signal: attempt.signal,
+          });
+          span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
+          const text = await response.body.text();
+          if (response.statusCode < 200 || response.statusCode > 299) {
+            throw new UpstreamStatusError(response.statusCode, text);
+          }
+          return parseChargeResult(text);
+        } catch (error) {
+          if (chargeOutcomeForFailure(classifyUpstreamFailure(error)) === 'not_charged') tally.inDoubt -= 1;
+          throw error;
+        } finally {
+          requestsInFlight -= 1;
+          if (requestsInFlight === 0) onIdle?.();
+        }
+      },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+          [ATTR_URL_FULL]: `${origin}${path}`,
+          [ATTR_SERVER_ADDRESS]: base.hostname,
+          [ATTR_SERVER_PORT]: serverPort,
+          'splitlab.attempt': attempt.attempt + 1,
+        },
+        causeOf: (error) => classifyUpstreamFailure(error).cause,
+      },
+    );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

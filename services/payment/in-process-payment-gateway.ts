@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/queryable.ts';
 import { ClientClosedRequestError } from '../http/http-errors.ts';
 import { assertBeforeDeadline, monotonicClock, type Clock } from '../runtime/deadline.ts';
+import { inSpan } from '../tracing/spans.ts';
 import type { CallOptions, ChargeRequest, ChargeResult, PaymentGateway } from './payment-gateway.ts';
 import { recordCharge } from './payment-ledger.ts';
 
@@ -13,13 +14,17 @@ import { recordCharge } from './payment-ledger.ts';
  */
 export function createInProcessPaymentGateway(db: Queryable, clock: Clock = monotonicClock): PaymentGateway {
   return {
-    async charge(request: ChargeRequest, options: CallOptions): Promise<ChargeResult> {
-      throwIfStopped(options, clock, 'charging');
-      const result = await recordCharge(db, request);
-      // The caller commits right after this returns; a late charge must not be committed.
-      throwIfStopped(options, clock, 'committing the charge');
-      return result;
-    },
+    // No client span: a function call on the caller's transaction. Its own INTERNAL span, named apart from
+    // split's `charge payment` (the logical remote call), shows the ledger write inside `db transaction`.
+    charge: (request: ChargeRequest, options: CallOptions): Promise<ChargeResult> =>
+      inSpan('record charge', async (span) => {
+        throwIfStopped(options, clock, 'charging');
+        const result = await recordCharge(db, request);
+        span.setAttribute('splitlab.replayed', result.replayed);
+        // The caller commits right after this returns; a late charge must not be committed.
+        throwIfStopped(options, clock, 'committing the charge');
+        return result;
+      }),
   };
 }
 

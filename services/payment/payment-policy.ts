@@ -10,9 +10,12 @@ import {
   timeout,
   TimeoutStrategy,
   wrap,
+  type BulkheadPolicy,
   type CircuitBreakerPolicy,
+  type IDefaultPolicyContext,
   type IPolicy,
 } from 'cockatiel';
+import type { Span } from '@opentelemetry/api';
 import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
 import {
   DeadlineExceededError,
@@ -21,6 +24,7 @@ import {
   remainingMs,
   type Clock,
 } from '../runtime/deadline.ts';
+import { addEventToActiveSpan, bindToActiveContext, inSpan, type InSpanOptions } from '../tracing/spans.ts';
 import type { CallOptions } from './payment-gateway.ts';
 import { classifyUpstreamFailure, isTransientUpstreamFailure } from './upstream-failure.ts';
 
@@ -104,6 +108,12 @@ export interface PaymentPolicy {
   circuitState(): CircuitStateName | null;
 }
 
+/** What a call needs of the composed cockatiel policies. */
+type AttemptRunner = Pick<IPolicy, 'execute'>;
+
+/** The INTERNAL span around one logical payment call, whatever the policy makes of it. */
+const CHARGE_SPAN = 'charge payment';
+
 const QUIET: PaymentPolicyObserver = {
   retried: () => undefined,
   breakerOpened: () => undefined,
@@ -131,7 +141,15 @@ export function createPaymentPolicy(
     return {
       name,
       // Deliberately nothing: no timer, no signal (not even the client's hang-up), no budget for the callee.
-      execute: async (attempt) => await attempt({ attempt: 0, deadline: undefined, signal: undefined }),
+      execute: (attempt) =>
+        inSpan(
+          CHARGE_SPAN,
+          async (span) => {
+            span.setAttribute('splitlab.attempts', 1);
+            return await attempt({ attempt: 0, deadline: undefined, signal: undefined });
+          },
+          chargeSpanOptions(name),
+        ),
       circuitState: () => null,
     };
   }
@@ -140,38 +158,106 @@ export function createPaymentPolicy(
   const perAttemptTimeout = name !== 'timeout';
   return {
     name,
-    async execute(attempt, call) {
-      const deadline = earliestDeadline(clock() + options.deadlineMs, call.deadline) ?? 0;
-      const budget = remainingMs(deadline, clock());
-      if (budget === 0) throw new DeadlineExceededError('no budget left to call payment-service');
-      let attempts = 0;
-      // Aggressive: the caller gets its answer at the deadline even if a socket is wedged; the abort then
-      // makes undici destroy that socket, so an abandoned call stops holding a connection.
-      return await timeout(budget, TimeoutStrategy.Aggressive).execute(
-        ({ signal }) =>
-          policy.execute(({ signal: attemptSignal }) => {
-            const now = clock();
-            // The retry loop sleeps on a timer our deadline cannot cancel; never wake up into a new attempt.
-            if (attemptSignal.aborted || remainingMs(deadline, now) === 0) {
-              throw new DeadlineExceededError('no budget left to call payment-service');
-            }
-            const attemptDeadline = perAttemptTimeout
-              ? Math.min(deadline, now + options.attemptTimeoutMs)
-              : deadline;
-            return attempt({ attempt: attempts++, deadline: attemptDeadline, signal: attemptSignal });
-          }, signal),
-        call.signal,
-      );
-    },
+    // One `charge payment` span per logical call: its attempts' client spans are siblings under it, and
+    // the policy's decisions (timeout, retry, circuit open, bulkhead rejected) are its events.
+    execute: (attempt, call) =>
+      inSpan(
+        CHARGE_SPAN,
+        async (span) => {
+          const deadline = earliestDeadline(clock() + options.deadlineMs, call.deadline) ?? 0;
+          const budget = remainingMs(deadline, clock());
+          if (budget === 0) throw new DeadlineExceededError('no budget left to call payment-service');
+          let attempts = 0;
+          // Aggressive: the caller gets its answer at the deadline even if a socket is wedged; the abort then
+          // makes undici destroy that socket, so an abandoned call stops holding a connection.
+          const callTimeout = timeout(budget, TimeoutStrategy.Aggressive);
+          if (span.isRecording()) {
+            // Fires on the caller's hang-up too, which is no timeout.
+            callTimeout.onTimeout(() => {
+              if (!call.signal?.aborted) span.addEvent('timeout', { scope: 'call', timeout_ms: budget });
+            });
+          }
+          try {
+            return await callTimeout.execute(
+              ({ signal }) =>
+                policy.execute(({ signal: attemptSignal }) => {
+                  const now = clock();
+                  // The retry loop sleeps on a timer our deadline cannot cancel; never wake up into a new attempt.
+                  if (attemptSignal.aborted || remainingMs(deadline, now) === 0) {
+                    throw new DeadlineExceededError('no budget left to call payment-service');
+                  }
+                  const attemptDeadline = perAttemptTimeout
+                    ? Math.min(deadline, now + options.attemptTimeoutMs)
+                    : deadline;
+                  const number = attempts++;
+                  const running = attempt({
+                    attempt: number,
+                    deadline: attemptDeadline,
+                    signal: attemptSignal,
+                  });
+                  if (perAttemptTimeout) {
+                    noteAttemptTimeout(span, running, attemptSignal, signal, {
+                      attempt: number + 1,
+                      timeout_ms: options.attemptTimeoutMs,
+                    });
+                  }
+                  return running;
+                }, signal),
+              call.signal,
+            );
+          } catch (error) {
+            notePolicyRefusal(span, error);
+            throw error;
+          } finally {
+            span.setAttribute('splitlab.attempts', attempts);
+          }
+        },
+        chargeSpanOptions(name),
+      ),
     circuitState: () => (breaker ? CIRCUIT_STATE_NAMES[breaker.state] : null),
   };
+}
+
+function chargeSpanOptions(name: PaymentPolicyName): InSpanOptions {
+  return {
+    attributes: { 'splitlab.policy': name },
+    causeOf: (error) => classifyUpstreamFailure(error).cause,
+  };
+}
+
+/**
+ * A `timeout` event when this attempt's own timeout aborts it. Its signal also aborts when the whole call
+ * does (that is the call's timeout, recorded once) and after the attempt settled (cockatiel aborts on
+ * return), so the listener lives only while the attempt runs and ignores an abort from above.
+ */
+function noteAttemptTimeout(
+  span: Span,
+  running: Promise<unknown>,
+  attemptSignal: AbortSignal,
+  callSignal: AbortSignal,
+  attributes: { attempt: number; timeout_ms: number },
+): void {
+  if (!span.isRecording()) return;
+  const onAbort = (): void => {
+    if (!callSignal.aborted) span.addEvent('timeout', { scope: 'attempt', ...attributes });
+  };
+  attemptSignal.addEventListener('abort', onAbort, { once: true });
+  const stopListening = (): void => attemptSignal.removeEventListener('abort', onAbort);
+  running.then(stopListening, stopListening);
+}
+
+/** A call the breaker or the bulkhead refused before any attempt: the decision is the span's event. */
+function notePolicyRefusal(span: Span, error: unknown): void {
+  const { cause } = classifyUpstreamFailure(error);
+  if (cause === 'circuit_open') span.addEvent('circuit open');
+  else if (cause === 'bulkhead_full') span.addEvent('bulkhead rejected');
 }
 
 function composePolicies(
   name: Exclude<PaymentPolicyName, 'none'>,
   options: PaymentPolicyOptions,
   observer: PaymentPolicyObserver,
-): { policy: IPolicy; breaker?: CircuitBreakerPolicy } {
+): { policy: AttemptRunner; breaker?: CircuitBreakerPolicy } {
   if (name === 'timeout') return { policy: noop };
 
   // Retry, and count against the breaker, only what another attempt could fix. Our own "no budget left"
@@ -188,7 +274,12 @@ function composePolicies(
       maxDelay: options.backoff.maxDelayMs,
     }),
   });
-  retrying.onRetry(() => observer.retried());
+  retrying.onRetry(({ attempt, delay }) => {
+    observer.retried();
+    // cockatiel emits this inside the call's async context: the active span is that call's `charge payment`.
+    // `attempt` there counts the attempt that failed; the event names the one it schedules.
+    addEventToActiveSpan('retry', { attempt: attempt + 1, delay_ms: Math.round(delay) });
+  });
   if (name === 'retry') return { policy: wrap(retrying, attemptTimeout) };
 
   // Outside the retry: one failed call is one failure, however many attempts it made.
@@ -196,14 +287,33 @@ function composePolicies(
     halfOpenAfter: options.breakerHalfOpenMs,
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
   });
-  breaker.onBreak(() => observer.breakerOpened());
+  breaker.onBreak(() => {
+    observer.breakerOpened();
+    // On the call whose failure opened the circuit.
+    addEventToActiveSpan('circuit opened');
+  });
   breaker.onHalfOpen(() => observer.breakerHalfOpened());
   breaker.onReset(() => observer.breakerClosed());
   if (name === 'breaker') return { policy: wrap(breaker, retrying, attemptTimeout), breaker };
 
   const compartment = bulkhead(options.bulkheadLimit, options.bulkheadQueue);
   compartment.onReject(() => observer.bulkheadRejected());
-  return { policy: wrap(compartment, breaker, retrying, attemptTimeout), breaker };
+  return { policy: queueInCallersContext(compartment, wrap(breaker, retrying, attemptTimeout)), breaker };
+}
+
+/**
+ * `wrap(compartment, inner)`, except that a call the bulkhead queued runs in its own async context.
+ * cockatiel starts a queued call from the call that freed the slot, so without this the queued call's
+ * retries, attempts and traceparent would belong to that other call's trace.
+ */
+function queueInCallersContext(compartment: BulkheadPolicy, inner: AttemptRunner): AttemptRunner {
+  return {
+    execute: (fn, signal) =>
+      compartment.execute(
+        bindToActiveContext(({ signal: slotSignal }: IDefaultPolicyContext) => inner.execute(fn, slotSignal)),
+        signal,
+      ),
+  };
 }
 
 /** An option passed as `undefined` (an unset environment variable) keeps its default. */

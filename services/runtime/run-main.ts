@@ -1,18 +1,25 @@
+import { startTracing, tracingOptionsFromEnv, type ServiceTracing } from '../tracing/start-tracing.ts';
 import { createLogger } from './log.ts';
 import type { StartedService } from './start-service.ts';
 
 /**
- * The shared `main` of the entry points: start, announce the port on stdout as exactly one JSON line
- * (the lab waits for it), and close cleanly on SIGTERM/SIGINT with exit code 0. A start-up failure
- * (bad config, unreachable database) is one JSON line on stderr and exit code 1.
+ * The shared `main` of the entry points: start tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set), start
+ * the service, announce the port on stdout as exactly one JSON line (the lab waits for it), and close
+ * cleanly on SIGTERM/SIGINT with exit code 0, the last spans flushed. A start-up failure (bad config,
+ * unreachable database) is one JSON line on stderr and exit code 1.
  *
  * @example
  *   if (import.meta.main) await runMain('monolith', () => startMonolith(monolithConfigFromEnv(process.env)));
  */
 export async function runMain(role: string, start: () => Promise<StartedService>): Promise<void> {
-  const log = createLogger(process.env['SERVICE_NAME']?.trim() || role);
+  // The name start-service.ts gives the service too: its server spans look their tracer up by it.
+  const serviceName = process.env['SERVICE_NAME']?.trim() || role;
+  const log = createLogger(serviceName);
+  let tracing: ServiceTracing;
   let service: StartedService;
   try {
+    // Before the service, so that its first request is traced.
+    tracing = await startTracing({ ...tracingOptionsFromEnv(serviceName, process.env), log });
     service = await start();
   } catch (error) {
     log.info('startup_failed', { error: error instanceof Error ? error.message : String(error) });
@@ -28,13 +35,13 @@ export async function runMain(role: string, start: () => Promise<StartedService>
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.info('stop_failed', { error: String(error) });
-        process.exit(0);
-      },
-    );
+    service
+      .close()
+      .catch((error: unknown) => log.info('stop_failed', { error: String(error) }))
+      // After the close: the requests that finished during its grace period have spans too. Bounded, so a
+      // dead receiver cannot hold the exit.
+      .then(() => tracing.shutdown())
+      .finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

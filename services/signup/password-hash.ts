@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { inSpan } from '../tracing/spans.ts';
 
 export interface ScryptCost {
   readonly N: number;
@@ -12,9 +13,15 @@ const SALT_LENGTH = 16;
 function scryptAsync(password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   // Node's default maxmem (32 MiB) is exactly what N=16384,r=8 needs; leave room for a higher SCRYPT_N.
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r };
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+  // The span includes the wait for a libuv thread: under a signup flood that queue is where time goes.
+  return inSpan(
+    'scrypt hash',
+    () =>
+      new Promise<Buffer>((resolve, reject) => {
+        scrypt(password, salt, KEY_LENGTH, options, (error, key) => (error ? reject(error) : resolve(key)));
+      }),
+    { attributes: { 'splitlab.scrypt.n': cost.N } },
+  );
 }
 
 /**
