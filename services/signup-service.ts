@@ -59,6 +59,8 @@
  *   HOST                 listen address (default 127.0.0.1)
  *   PORT                 listen port (default 0: the kernel picks; see the `listening` line)
  *   SERVICE_NAME         name in logs and /metrics (default signup-service)
+ *   OTEL_EXPORTER_OTLP_ENDPOINT  OTLP/HTTP receiver for spans (<url>/v1/traces); unset: tracing off
+ *   OTEL_BSP_SCHEDULE_DELAY      ms a finished span may wait for its batch (default 200)
  *   SCRYPT_N             scrypt cost N, a power of two (default 16384)
  *   DB_TIMEOUT_MS        bound on waiting for a pooled connection and on one query (default 5000)
  *
