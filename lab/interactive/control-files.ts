@@ -40,7 +40,7 @@ export interface LabState {
 
 export interface LabUrls {
   routes: Record<RouteName, string>;
-  /** Each service's own /metrics, not through Toxiproxy. */
+  /** Each service's own /metrics (Prometheus text format; JSON at /metrics.json), not through Toxiproxy. */
   metrics: Record<string, string>;
   /** Toxiproxy's HTTP API, when the runtime says where it is. */
   toxiproxyApi?: string;

@@ -16,6 +16,10 @@ export const STEADY_LOAD_RATES = ROUTES.map((route) => `${route} ${STEADY_LOAD[r
 /** The line `up` prints once everything answers: tests and people wait for it. */
 export const READY_PREFIX = 'ready:';
 
+/** Under the metrics addresses: what they serve and who may read them. */
+export const METRICS_NOTE =
+  '(Prometheus text format: Prometheus or Grafana can scrape these; the JSON the lab reads is at /metrics.json)';
+
 /** A fault worth trying first in each deployment. */
 const FIRST_FAULT: Record<DeploymentName, string> = {
   split: 'npm run lab -- fault partition payment-api',
@@ -51,6 +55,7 @@ export function formatAddresses(state: LabState, loadRates: string): string[] {
     }
     for (const [index, [service, url]] of Object.entries(urls.metrics).entries())
       lines.push(`${column(index === 0 ? 'metrics' : '')}${service} ${url}`);
+    if (Object.keys(urls.metrics).length > 0) lines.push(`${column('')}${METRICS_NOTE}`);
     lines.push(
       `${column('toxiproxy')}${
         urls.toxiproxyApi

@@ -2,8 +2,21 @@ import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts'
 import type { ServiceResult, ServiceSample } from '../results.ts';
 import type { ServiceEndpoint } from '../runtime/runtime.ts';
 
-/** What a service answers at /metrics; read field by field, so a partial answer leaves gaps, not errors. */
+/** What a service answers at /metrics.json; read field by field, so a partial answer leaves gaps, not errors. */
 type ScrapedMetrics = Partial<MetricsSnapshot>;
+
+/**
+ * Where a service serves the JSON snapshot the lab reads: `/metrics.json`, beside the Prometheus text
+ * format at the `/metrics` a runtime names (`ServiceEndpoint.metricsUrl`).
+ *
+ * @example
+ *   snapshotUrl('http://127.0.0.1:41234/metrics'); // 'http://127.0.0.1:41234/metrics.json'
+ */
+export function snapshotUrl(metricsUrl: string): string {
+  const url = new URL(metricsUrl);
+  if (!url.pathname.endsWith('.json')) url.pathname = `${url.pathname.replace(/\/$/, '')}.json`;
+  return url.href;
+}
 
 export interface MetricsScraper {
   /** Stops scraping and returns one series per service. */
@@ -16,7 +29,7 @@ export interface MetricsScraper {
 }
 
 /**
- * Reads every service's JSON /metrics once a second, directly (not through Toxiproxy), so the
+ * Reads every service's JSON /metrics.json once a second, directly (not through Toxiproxy), so the
  * observation never suffers the fault it observes. A missed scrape (crashed service) is a gap.
  */
 export function scrapeMetrics(
@@ -37,7 +50,7 @@ export function scrapeMetrics(
       services.map(async (service, index) => {
         let metrics: ScrapedMetrics | undefined;
         try {
-          const response = await fetch(service.metricsUrl, { signal: AbortSignal.timeout(900) });
+          const response = await fetch(snapshotUrl(service.metricsUrl), { signal: AbortSignal.timeout(900) });
           metrics = (await response.json()) as ScrapedMetrics;
         } catch {
           metrics = undefined;

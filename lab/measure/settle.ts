@@ -1,7 +1,8 @@
 import type { MetricsSnapshot } from '../../services/metrics/service-metrics.ts';
 import type { ServiceEndpoint } from '../runtime/runtime.ts';
+import { snapshotUrl } from './metrics-scraper.ts';
 
-/** The part of a service's /metrics that counts work still in progress (only signup-service has it). */
+/** The part of a service's /metrics.json that counts work still in progress (only signup-service has it). */
 type PendingWork = Pick<MetricsSnapshot, 'outboxPending' | 'sagaPending'>;
 
 export interface SettleResult {
@@ -14,7 +15,7 @@ async function pendingWork(services: readonly ServiceEndpoint[]): Promise<number
   let total = 0;
   for (const service of services) {
     try {
-      const response = await fetch(service.metricsUrl, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(snapshotUrl(service.metricsUrl), { signal: AbortSignal.timeout(1000) });
       const metrics = (await response.json()) as PendingWork;
       total += (metrics.outboxPending ?? 0) + (metrics.sagaPending ?? 0);
     } catch {

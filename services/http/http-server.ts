@@ -74,8 +74,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const observed = !options.unobservedPaths.has(path);
     if (observed) {
       options.metrics.requestStarted();
+      const matched = match(request.method ?? 'GET', url);
       response.once('close', () => {
-        options.metrics.requestFinished(response.writableFinished ? response.statusCode : undefined);
+        options.metrics.requestFinished(response.writableFinished ? response.statusCode : undefined, {
+          method: request.method ?? 'GET',
+          // A 404 has no route label, so made-up paths cannot create new series.
+          route: matched.kind === 'not_found' ? undefined : matched.path,
+          durationMs: clock() - receivedAt,
+        });
       });
     }
     const abort = new AbortController();

@@ -1,6 +1,6 @@
 import type { RequestContext } from './request-context.ts';
 
-/** What a handler answers: always JSON. */
+/** What a handler answers: JSON, or text as it is when `body` is a TextBody (see send-json.ts). */
 export interface JsonReply {
   readonly status: number;
   readonly body: unknown;

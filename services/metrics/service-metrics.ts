@@ -7,8 +7,12 @@ import type {
 } from '../payment/payment-policy.ts';
 import type { CheckoutConsistency, CheckoutConsistencyObserver } from '../signup/consistency-strategy.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
+import { createPrometheusMetrics } from './prometheus-metrics.ts';
 
-/** The JSON served at GET /metrics. Counters only grow; the lab turns them into rates per second. */
+/**
+ * The JSON served at GET /metrics.json (and at GET /metrics to a client that asks for JSON). Counters only
+ * grow; the lab turns them into rates per second.
+ */
 export interface MetricsSnapshot {
   readonly service: string;
   readonly uptimeS: number;
@@ -74,15 +78,35 @@ export type CheckoutConsistencySnapshot = Required<
   Pick<MetricsSnapshot, 'checkoutConsistency' | 'outboxPending' | 'sagaPending'>
 >;
 
+/** What a scrape reads from outside the metrics themselves: the pool, the outbound policy, the checkout. */
+export type ScrapeExtra = Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'> &
+  Partial<CheckoutConsistencySnapshot>;
+
+/** What the HTTP server knows of a request once it is over, for the Prometheus request histogram. */
+export interface FinishedRequest {
+  readonly method: string;
+  /** The matched route's path (also on a 405); undefined when no route matched. */
+  readonly route: string | undefined;
+  /** From receipt to the answer written or the client gone. */
+  readonly durationMs: number;
+}
+
 export interface ServiceMetrics extends OutboundObserver, PaymentPolicyObserver, CheckoutConsistencyObserver {
   requestStarted(): void;
-  /** `status` is undefined when the client left before the answer was written. */
-  requestFinished(status: number | undefined): void;
-  /** Reads the metrics and resets the event-loop interval. */
-  scrape(
-    extra?: Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'> &
-      Partial<CheckoutConsistencySnapshot>,
-  ): MetricsSnapshot;
+  /**
+   * `status` is undefined when the client left before the answer was written. Without `request` the
+   * request is counted but not in the Prometheus histogram, which needs its route and duration.
+   */
+  requestFinished(status: number | undefined, request?: FinishedRequest): void;
+  /** Reads the metrics as JSON and resets the event-loop interval. */
+  scrape(extra?: ScrapeExtra): MetricsSnapshot;
+  /**
+   * The same metrics in the Prometheus text format, with the request histogram and the Node process
+   * metrics. Its event-loop interval is its own: it does not reset the one {@link scrape} reads.
+   */
+  exposition(extra?: ScrapeExtra): Promise<string>;
+  /** The content type of {@link exposition}: `text/plain; version=0.0.4; charset=utf-8`. */
+  readonly expositionContentType: string;
   stop(): void;
 }
 
@@ -92,9 +116,14 @@ export interface ServiceMetrics extends OutboundObserver, PaymentPolicyObserver,
  *   metrics.requestStarted(); metrics.requestFinished(201);
  *   metrics.scrape().counters.responsesByStatus; // { '201': 1 }
  */
-export function createServiceMetrics(service: string, eventLoopResolutionMs: number): ServiceMetrics {
+export function createServiceMetrics(
+  service: string,
+  eventLoopResolutionMs: number,
+  options: { processMetrics?: boolean } = {},
+): ServiceMetrics {
   const startedAt = performance.now();
   const eventLoop = startEventLoopDelaySampler(eventLoopResolutionMs);
+  const prometheus = createPrometheusMetrics(service, eventLoopResolutionMs, options);
   const responsesByStatus: Record<string, number> = {};
   const outboundFailuresByCause: Record<string, number> = {};
   let requests = 0;
@@ -116,10 +145,11 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
       requests += 1;
       requestsInFlight += 1;
     },
-    requestFinished(status) {
+    requestFinished(status, request) {
       requestsInFlight -= 1;
       if (status === undefined) requestsAborted += 1;
       else responsesByStatus[status] = (responsesByStatus[status] ?? 0) + 1;
+      if (request) prometheus.observeRequest(request.method, request.route, status, request.durationMs);
     },
     callStarted() {
       outboundCalls += 1;
@@ -157,33 +187,40 @@ export function createServiceMetrics(service: string, eventLoopResolutionMs: num
       outboxDelivered += count;
     },
     scrape(extra) {
-      return {
-        service,
-        uptimeS: Math.round(performance.now() - startedAt) / 1000,
-        eventLoopDelayMs: eventLoop.takeInterval(),
-        requestsInFlight,
-        outboundInFlight,
-        ...extra,
-        counters: {
-          requests,
-          responsesByStatus: { ...responsesByStatus },
-          requestsAborted,
-          outboundCalls,
-          outboundFailuresByCause: { ...outboundFailuresByCause },
-          outboundAttempts,
-          outboundRetries,
-          breakerOpened,
-          breakerHalfOpened,
-          breakerClosed,
-          bulkheadRejections,
-          sagaCompensations,
-          sagaReconciled,
-          outboxDelivered,
-        },
-      };
+      return { ...reading(extra), eventLoopDelayMs: eventLoop.takeInterval() };
     },
+    exposition: (extra) => prometheus.exposition(reading(extra)),
+    expositionContentType: prometheus.contentType,
     stop() {
       eventLoop.stop();
+      prometheus.stop();
     },
   };
+
+  /** Everything but the event-loop delay, whose interval each of the two views keeps for itself. */
+  function reading(extra: ScrapeExtra | undefined): Omit<MetricsSnapshot, 'eventLoopDelayMs'> {
+    return {
+      service,
+      uptimeS: Math.round(performance.now() - startedAt) / 1000,
+      requestsInFlight,
+      outboundInFlight,
+      ...extra,
+      counters: {
+        requests,
+        responsesByStatus: { ...responsesByStatus },
+        requestsAborted,
+        outboundCalls,
+        outboundFailuresByCause: { ...outboundFailuresByCause },
+        outboundAttempts,
+        outboundRetries,
+        breakerOpened,
+        breakerHalfOpened,
+        breakerClosed,
+        bulkheadRejections,
+        sagaCompensations,
+        sagaReconciled,
+        outboxDelivered,
+      },
+    };
+  }
 }

@@ -10,6 +10,7 @@ import {
   type OutboundPolicySnapshot,
   type ServiceMetrics,
 } from '../metrics/service-metrics.ts';
+import { METRICS_PATHS, metricsRoutes } from '../metrics/metrics-routes.ts';
 import type { ScryptCost } from '../signup/password-hash.ts';
 import type { CommonServiceConfig } from './config.ts';
 import { SERVICE_DEFAULTS } from './service-defaults.ts';
@@ -53,7 +54,8 @@ export interface ServiceSpec {
 
 /**
  * Starts one service: database pool and schema (retried for the start-up budget), the role's routes plus
- * GET /healthz and GET /metrics, and the HTTP listener.
+ * GET /healthz, GET /metrics (Prometheus text) and GET /metrics.json (the lab's JSON snapshot), and the
+ * HTTP listener.
  *
  * @example
  *   await using service = await startService({ role: 'monolith', config, tables: ['users'], mount });
@@ -98,18 +100,11 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
         }
       },
     },
-    {
-      method: 'GET',
-      path: '/metrics',
-      handler: async () => ({
-        status: 200,
-        body: metrics.scrape({
-          databasePool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
-          ...mounted.describeOutbound?.(),
-          ...mounted.describeConsistency?.(),
-        }),
-      }),
-    },
+    ...metricsRoutes(metrics, () => ({
+      databasePool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+      ...mounted.describeOutbound?.(),
+      ...mounted.describeConsistency?.(),
+    })),
   ];
 
   const host = config.host ?? SERVICE_DEFAULTS.host;
@@ -122,7 +117,7 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
       metrics,
       log,
       bodyLimitBytes: SERVICE_DEFAULTS.bodyLimitBytes,
-      unobservedPaths: new Set(['/healthz', '/metrics']),
+      unobservedPaths: new Set(['/healthz', ...METRICS_PATHS]),
     });
   } catch (error) {
     await mounted.close?.();

@@ -255,7 +255,7 @@ describe.each(['monolith', 'payment-service', 'signup-service'] as const)('%s ro
 
   it('is still healthy and counted every bad request as a 4xx', async () => {
     expect((await send(`${urls[service]}/healthz`, { method: 'GET' })).json).toEqual({ status: 'ok' });
-    const metrics = (await send(`${urls[service]}/metrics`, { method: 'GET' })).json as {
+    const metrics = (await send(`${urls[service]}/metrics.json`, { method: 'GET' })).json as {
       counters: { responsesByStatus: Record<string, number> };
     };
     const statuses = Object.keys(metrics.counters.responsesByStatus);

@@ -109,7 +109,7 @@ describe('SERVICE_NAME and PORT', () => {
     });
     const line = await listeningLine(child);
     expect(line.service).toBe('payment-blue');
-    const metrics = (await (await fetch(`http://127.0.0.1:${line.port}/metrics`)).json()) as {
+    const metrics = (await (await fetch(`http://127.0.0.1:${line.port}/metrics.json`)).json()) as {
       service: string;
     };
     expect(metrics.service).toBe('payment-blue');

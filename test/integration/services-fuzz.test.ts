@@ -103,7 +103,7 @@ interface ServiceCounters {
 }
 
 async function countersOf(service: FuzzServiceName): Promise<ServiceCounters> {
-  const metrics = JSON.parse((await get(service, '/metrics')).body) as {
+  const metrics = JSON.parse((await get(service, '/metrics.json')).body) as {
     requestsInFlight: number;
     counters: { responsesByStatus: Record<string, number> };
   };
@@ -610,7 +610,7 @@ describe('what the fuzzing found', () => {
   it('counts a client gone mid-body as aborted, not as an unexpected error (it was logged as a 500)', async () => {
     const service = lab.services.monolith;
     const head = requestHead({ method: 'POST', target: '/signup', headers: [['content-length', '100']] });
-    const before = JSON.parse((await get('monolith', '/metrics')).body) as {
+    const before = JSON.parse((await get('monolith', '/metrics.json')).body) as {
       counters: { requestsAborted: number };
     };
     await rawExchange(service.port, [{ bytes: Buffer.concat([head, Buffer.from('{"email":')]) }], 'abort', {
@@ -618,7 +618,7 @@ describe('what the fuzzing found', () => {
     });
     await expect
       .poll(async () => {
-        const metrics = JSON.parse((await get('monolith', '/metrics')).body) as {
+        const metrics = JSON.parse((await get('monolith', '/metrics.json')).body) as {
           counters: { requestsAborted: number };
         };
         return metrics.counters.requestsAborted - before.counters.requestsAborted;

@@ -76,7 +76,7 @@ export async function post(
 }
 
 export async function metricsOf(url: string): Promise<MetricsSnapshot> {
-  return (await (await fetch(`${url}/metrics`)).json()) as MetricsSnapshot;
+  return (await (await fetch(`${url}/metrics.json`)).json()) as MetricsSnapshot;
 }
 
 /** A stand-in on a loopback port (a given one, or any), closed with its connections when the test ends. */
