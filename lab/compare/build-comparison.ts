@@ -9,18 +9,20 @@ import { ROUTE_ORDER } from '../report/charts.ts';
 import { formatDuration } from '../report/format.ts';
 import {
   COMPARISON_VERSION,
+  type CauseDifference,
   type ClaimRow,
   type Comparison,
   type ComparedRun,
   type FieldRow,
+  type LatencyDifference,
   type NotCompared,
   type PhaseDifference,
   type PhaseFigures,
   type PhaseRow,
 } from './comparison.ts';
-import { decodeLatencyHistogram, type LatencyDistribution } from './latency-histogram.ts';
+import { decodeLatencyHistogram, percentileOf, type LatencyDistribution } from './latency-histogram.ts';
 import type { LoadedRun } from './load-runs.ts';
-import { bootstrapMedianDifference, CONFIDENCE, twoProportionTest } from './statistics.ts';
+import { bootstrapPercentileDifference, CONFIDENCE, twoProportionTest } from './statistics.ts';
 
 export const DEFAULT_RESAMPLES = 2000;
 export const DEFAULT_SEED = 'splitlab-compare';
@@ -33,6 +35,20 @@ export interface ComparisonOptions {
 }
 
 export const NO_PER_REQUEST_DATA = 'no per-request data: noise not assessed';
+
+/**
+ * The fewest requests a run's phase needs for its p99 to be tested. A p99 rests on the slowest 1 % of
+ * the requests; below 100 it is the slowest request itself, and the bootstrap called 12–14 % of pairs of
+ * samples of one distribution beyond the noise at 40 and 80 requests (nominal 5 %), 7 % at 100, and
+ * 2–6 % from 120 to 2000 (log-normal latencies, 300–600 pairs per size; docs/comparing-runs.md).
+ */
+export const P99_MIN_REQUESTS = 120;
+
+/**
+ * Under this many expected failures of a cause in either run, the normal approximation of the
+ * two-proportion test is rough (the textbook rule of 5), and the verdict says so.
+ */
+const FEW_EXPECTED = 5;
 
 /**
  * Compares the runs with the first one.
@@ -115,9 +131,17 @@ export function buildComparison(runs: readonly LoadedRun[], options: ComparisonO
         `(each run minus A): ${resamples} resamples of each phase's per-request latencies, read from its ` +
         `histogram; percentile interval; seed "${seed}", so the same runs give the same verdicts. ` +
         '"Within the noise" when the interval contains 0.',
+      p99:
+        `The same bootstrap for p99 (seed "${seed}|…|p99"), when each run's phase has at least ` +
+        `${P99_MIN_REQUESTS} requests; with fewer, so few requests lie beyond the p99 that its difference ` +
+        'is shown without a test. The recorded p99 (from every request) is in the table beside it.',
       successRate:
         'Two-proportion z-test of the success rates (pooled, two-sided); "within the noise" when p ≥ 0.05. ' +
         `The interval shown is the ${Math.round(CONFIDENCE * 100)} % Wald interval of the difference.`,
+      failures:
+        'For each failure cause either run saw, the same two-proportion z-test of its share of the ' +
+        'completed requests; "within the noise" when p ≥ 0.05. With fewer than ' +
+        `${FEW_EXPECTED} failures expected in a run, the test is approximate and says so.`,
       confidence: CONFIDENCE,
       resamples,
       seed,
@@ -253,11 +277,18 @@ function comparePhase(
       { ok: reference.ok, total: reference.completed },
       { ok: other.ok, total: other.completed },
     );
-    const causes = new Set([...Object.keys(reference.failures), ...Object.keys(other.failures)]);
+    const causes = [...new Set([...Object.keys(reference.failures), ...Object.keys(other.failures)])].sort();
     const failures: Record<string, number> = {};
-    for (const cause of [...causes].sort()) {
+    const failureCauses: Record<string, CauseDifference> = {};
+    for (const cause of causes) {
       failures[cause] = (other.failures[cause] ?? 0) - (reference.failures[cause] ?? 0);
+      failureCauses[cause] = compareCause(cause, reference, other);
     }
+    const latencySeed = `${options.seed}|${key.deployment}|${key.route}|${key.phase}|${label}`;
+    const latencyOptions = {
+      resamples: options.resamples,
+      labels: [options.labels[0] ?? 'A', label],
+    } as const;
     return {
       successRate: rate
         ? {
@@ -275,25 +306,40 @@ function comparePhase(
             verdict: 'not-assessed',
             note: 'no requests in one of the runs',
           },
-      latencyMedian: compareMedians(distributions[0] ?? null, distributions[index] ?? null, {
-        resamples: options.resamples,
-        seed: `${options.seed}|${key.deployment}|${key.route}|${key.phase}|${label}`,
-        labels: [options.labels[0] ?? 'A', label],
+      latencyMedian: compareLatency(distributions[0] ?? null, distributions[index] ?? null, {
+        ...latencyOptions,
+        percentile: 50,
+        seed: latencySeed,
+        minRequests: 1,
+      }),
+      latencyP99: compareLatency(distributions[0] ?? null, distributions[index] ?? null, {
+        ...latencyOptions,
+        percentile: 99,
+        // Its own stream: the median's intervals stay what they were before p99 was tested.
+        seed: `${latencySeed}|p99`,
+        minRequests: P99_MIN_REQUESTS,
       }),
       p50Ms: minus(other.p50Ms, reference.p50Ms),
       p99Ms: minus(other.p99Ms, reference.p99Ms),
       failures,
+      failureCauses,
     };
   });
   return { ...key, runs: figures, versusFirst };
 }
 
-function compareMedians(
+function compareLatency(
   reference: LatencyDistribution | null,
   other: LatencyDistribution | null,
-  options: { resamples: number; seed: string; labels: [string, string] },
-): PhaseDifference['latencyMedian'] {
-  const notAssessed = (note: string): PhaseDifference['latencyMedian'] => ({
+  options: {
+    percentile: number;
+    resamples: number;
+    seed: string;
+    labels: readonly [string, string];
+    minRequests: number;
+  },
+): LatencyDifference {
+  const notAssessed = (note: string): LatencyDifference => ({
     differenceMs: null,
     lowMs: null,
     highMs: null,
@@ -306,13 +352,66 @@ function compareMedians(
       `${NO_PER_REQUEST_DATA} (${without.join(' and ')} ${without.length > 1 ? 'predate' : 'predates'} it)`,
     );
   }
-  const found = bootstrapMedianDifference(reference, other, options);
+  const totals = [reference.total, other.total];
+  const referenceValue = percentileOf(reference, options.percentile);
+  const otherValue = percentileOf(other, options.percentile);
+  if (referenceValue === null || otherValue === null) {
+    return notAssessed('no completed requests in one of the runs: noise not assessed');
+  }
+  const short = options.labels.filter((_, index) => (totals[index] ?? 0) < options.minRequests);
+  if (short.length > 0) {
+    // The difference is still worth reading; only its noise cannot be told.
+    return {
+      differenceMs: round(otherValue - referenceValue),
+      lowMs: null,
+      highMs: null,
+      verdict: 'not-assessed',
+      note: `fewer than ${options.minRequests} requests in ${short.join(' and ')}: p${options.percentile} noise not assessed`,
+    };
+  }
+  const found = bootstrapPercentileDifference(reference, other, options);
   if (found === null) return notAssessed('no completed requests in one of the runs: noise not assessed');
   return {
     differenceMs: round(found.differenceMs),
     lowMs: round(found.lowMs),
     highMs: round(found.highMs),
     verdict: found.withinNoise ? 'within-noise' : 'beyond-noise',
+  };
+}
+
+/** The two-proportion test of one failure cause's share of the completed requests, other minus first. */
+function compareCause(cause: string, reference: PhaseFigures, other: PhaseFigures): CauseDifference {
+  const inReference = reference.failures[cause] ?? 0;
+  const inOther = other.failures[cause] ?? 0;
+  const count = inOther - inReference;
+  const test = twoProportionTest(
+    { ok: inReference, total: reference.completed },
+    { ok: inOther, total: other.completed },
+  );
+  if (test === null) {
+    return {
+      count,
+      shareDifference: null,
+      low: null,
+      high: null,
+      pValue: null,
+      verdict: 'not-assessed',
+      note: 'no requests in one of the runs',
+    };
+  }
+  const pooled = (inReference + inOther) / (reference.completed + other.completed);
+  const fewest = Math.min(pooled, 1 - pooled) * Math.min(reference.completed, other.completed);
+  const rough = pooled > 0 && pooled < 1 && fewest < FEW_EXPECTED;
+  return {
+    count,
+    shareDifference: test.difference,
+    low: test.low,
+    high: test.high,
+    pValue: test.pValue,
+    verdict: test.withinNoise ? 'within-noise' : 'beyond-noise',
+    ...(rough
+      ? { note: `few ${cause} failures (under ${FEW_EXPECTED} expected in a run): the test is approximate` }
+      : {}),
   };
 }
 

@@ -70,6 +70,32 @@ export interface PhaseFigures {
 /** Whether a difference is larger than the noise of the two runs. */
 export type NoiseVerdict = 'within-noise' | 'beyond-noise' | 'not-assessed';
 
+/** A latency percentile of a phase, this run minus the first, with its bootstrap interval. */
+export interface LatencyDifference {
+  /** The percentile from the histograms, other minus first, ms. */
+  differenceMs: number | null;
+  lowMs: number | null;
+  highMs: number | null;
+  verdict: NoiseVerdict;
+  /** Why it was not assessed. */
+  note?: string;
+}
+
+/** One failure cause of a phase, this run minus the first, with the two-proportion test of its share. */
+export interface CauseDifference {
+  /** Failures of this cause, other minus first. */
+  count: number;
+  /** The cause's share of the completed requests (0..1), other minus first; null when a run has none. */
+  shareDifference: number | null;
+  /** 95 % Wald interval of the share's difference. */
+  low: number | null;
+  high: number | null;
+  pValue: number | null;
+  verdict: NoiseVerdict;
+  /** Why it was not assessed, or why the verdict is only approximate (few failures). */
+  note?: string;
+}
+
 /** How a run's phase differs from the first run's. */
 export interface PhaseDifference {
   successRate: {
@@ -80,19 +106,17 @@ export interface PhaseDifference {
     verdict: NoiseVerdict;
     note?: string;
   };
-  latencyMedian: {
-    /** Median from the histograms, other minus first, ms. */
-    differenceMs: number | null;
-    lowMs: number | null;
-    highMs: number | null;
-    verdict: NoiseVerdict;
-    /** Why it was not assessed. */
-    note?: string;
-  };
+  latencyMedian: LatencyDifference;
+  /** The p99 from the histograms; not assessed when a run has too few requests for its p99 to be tested. */
+  latencyP99: LatencyDifference;
+  /** Difference of the recorded p50 (results.json's `latencyMs.p50`), ms. */
   p50Ms: number | null;
+  /** Difference of the recorded p99 (results.json's `latencyMs.p99`), ms. */
   p99Ms: number | null;
   /** Difference in the count of each failure cause either run saw. */
   failures: Record<string, number>;
+  /** The same causes, each with the test of its share of the completed requests. */
+  failureCauses: Record<string, CauseDifference>;
 }
 
 export interface PhaseRow {
@@ -124,7 +148,11 @@ export interface Comparison {
   shared: { deployment: string; routes: string[] }[];
   method: {
     latency: string;
+    /** How p99 differences are judged, and when they are not. */
+    p99: string;
     successRate: string;
+    /** How the failure counts of each cause are judged. */
+    failures: string;
     confidence: number;
     resamples: number;
     seed: string;

@@ -76,11 +76,30 @@ export function valueAtRank(distribution: LatencyDistribution, rank: number): nu
 }
 
 /**
- * Nearest-rank median, as lab/load/percentiles.ts computes p50 from the raw latencies.
+ * The rank (1-based) of the nearest-rank `percentile` of n requests, as lab/load/percentiles.ts picks
+ * it: ⌈p/100 · n⌉, at least 1.
+ *
+ * @example nearestRank(99, 400) // 396
+ */
+export function nearestRank(percentile: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil((percentile / 100) * n)));
+}
+
+/**
+ * Nearest-rank percentile, as lab/load/percentiles.ts computes p50 and p99 from the raw latencies.
+ *
+ * @example percentileOf(distribution, 99) // 412.5
+ */
+export function percentileOf(distribution: LatencyDistribution, percentile: number): number | null {
+  if (distribution.total === 0) return null;
+  return valueAtRank(distribution, nearestRank(percentile, distribution.total));
+}
+
+/**
+ * Nearest-rank median.
  *
  * @example medianOf(distribution) // 187.3
  */
 export function medianOf(distribution: LatencyDistribution): number | null {
-  if (distribution.total === 0) return null;
-  return valueAtRank(distribution, Math.max(1, Math.ceil(distribution.total / 2)));
+  return percentileOf(distribution, 50);
 }

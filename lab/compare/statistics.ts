@@ -2,13 +2,13 @@
  * The two tests `npm run compare` uses to tell a difference from noise, pure and seeded so the same
  * runs and seed always give the same verdicts:
  *
- * - latency: a percentile bootstrap of the difference of medians, resampled from each phase's
- *   histogram;
- * - success rate: a two-proportion z-test.
+ * - latency (median and p99): a percentile bootstrap of the difference of a percentile, resampled from
+ *   each phase's histogram;
+ * - success rate and each failure cause's share: a two-proportion z-test.
  *
  * docs/comparing-runs.md explains both for readers of the page.
  */
-import { valueAtRank, medianOf, type LatencyDistribution } from './latency-histogram.ts';
+import { nearestRank, percentileOf, valueAtRank, type LatencyDistribution } from './latency-histogram.ts';
 
 /** The confidence level of every interval and test: 95 %. */
 export const CONFIDENCE = 0.95;
@@ -64,26 +64,71 @@ function beta(a: number, b: number, random: Random): number {
 }
 
 /**
- * The median of one bootstrap resample: n requests drawn with replacement from the distribution, and
- * the nearest-rank median of those. Drawn exactly in one step instead of n: the m-th smallest of n
- * uniform draws is Beta(m, n - m + 1), and the resample's median is the request at that quantile of
- * the sorted phase. A phase of 100,000 requests costs the same as one of 40.
+ * The `percentile`-th percentile of one bootstrap resample: n requests drawn with replacement from the
+ * distribution, and the nearest-rank percentile of those (rank k = ⌈p/100 · n⌉, as the lab computes its
+ * percentiles). Drawn exactly in one step instead of n: the k-th smallest of n uniform draws is
+ * Beta(k, n - k + 1), and the resample's k-th smallest request is the request at that quantile of the
+ * sorted phase. A phase of 100,000 requests costs the same as one of 40.
  */
-export function resampledMedian(distribution: LatencyDistribution, random: Random): number {
+export function resampledPercentile(
+  distribution: LatencyDistribution,
+  percentile: number,
+  random: Random,
+): number {
   const n = distribution.total;
-  const m = Math.max(1, Math.ceil(n / 2));
-  const quantile = beta(m, n - m + 1, random);
+  const k = nearestRank(percentile, n);
+  const quantile = beta(k, n - k + 1, random);
   const rank = Math.min(n, Math.max(1, Math.ceil(quantile * n)));
   return valueAtRank(distribution, rank);
 }
 
-/** What the bootstrap found about `other - reference` medians, in milliseconds. */
-export interface MedianDifference {
+/** The median of one bootstrap resample (see resampledPercentile). */
+export function resampledMedian(distribution: LatencyDistribution, random: Random): number {
+  return resampledPercentile(distribution, 50, random);
+}
+
+/** What the bootstrap found about the difference of a percentile (other minus reference), in milliseconds. */
+export interface PercentileDifference {
   differenceMs: number;
   lowMs: number;
   highMs: number;
   /** True when the 95 % interval contains 0. */
   withinNoise: boolean;
+}
+
+/**
+ * Percentile bootstrap 95 % confidence interval of the difference of a latency percentile (other minus
+ * reference), e.g. 50 for the median, 99 for p99. Null when either side has no requests.
+ *
+ * @example bootstrapPercentileDifference(first, second, { percentile: 99, resamples: 2000, seed: 'x' })
+ */
+export function bootstrapPercentileDifference(
+  reference: LatencyDistribution,
+  other: LatencyDistribution,
+  options: { percentile: number; resamples: number; seed: string },
+): PercentileDifference | null {
+  const referenceValue = percentileOf(reference, options.percentile);
+  const otherValue = percentileOf(other, options.percentile);
+  if (referenceValue === null || otherValue === null) return null;
+  const random = seededRandom(options.seed);
+  const differences = new Float64Array(options.resamples);
+  for (let index = 0; index < options.resamples; index++) {
+    // Other first, then reference: the order every seed's intervals were made with.
+    const otherResampled = resampledPercentile(other, options.percentile, random);
+    differences[index] = otherResampled - resampledPercentile(reference, options.percentile, random);
+  }
+  differences.sort();
+  const tail = (1 - CONFIDENCE) / 2;
+  const at = (p: number) =>
+    differences[Math.min(differences.length - 1, Math.max(0, Math.floor(p * differences.length)))] ?? 0;
+  const lowMs = at(tail);
+  const highMs = at(1 - tail);
+  return {
+    differenceMs: otherValue - referenceValue,
+    lowMs,
+    highMs,
+    withinNoise: lowMs <= 0 && highMs >= 0,
+  };
 }
 
 /**
@@ -96,27 +141,8 @@ export function bootstrapMedianDifference(
   reference: LatencyDistribution,
   other: LatencyDistribution,
   options: { resamples: number; seed: string },
-): MedianDifference | null {
-  const referenceMedian = medianOf(reference);
-  const otherMedian = medianOf(other);
-  if (referenceMedian === null || otherMedian === null) return null;
-  const random = seededRandom(options.seed);
-  const differences = new Float64Array(options.resamples);
-  for (let index = 0; index < options.resamples; index++) {
-    differences[index] = resampledMedian(other, random) - resampledMedian(reference, random);
-  }
-  differences.sort();
-  const tail = (1 - CONFIDENCE) / 2;
-  const at = (p: number) =>
-    differences[Math.min(differences.length - 1, Math.max(0, Math.floor(p * differences.length)))] ?? 0;
-  const lowMs = at(tail);
-  const highMs = at(1 - tail);
-  return {
-    differenceMs: otherMedian - referenceMedian,
-    lowMs,
-    highMs,
-    withinNoise: lowMs <= 0 && highMs >= 0,
-  };
+): PercentileDifference | null {
+  return bootstrapPercentileDifference(reference, other, { ...options, percentile: 50 });
 }
 
 /** What the two-proportion test found about `other - reference` success rates (0..1). */

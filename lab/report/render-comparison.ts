@@ -2,11 +2,18 @@
  * The page of `npm run compare`: two or more runs side by side, in the look of the run report (its
  * styles, tables, ECharts inline and page script), self-contained like it and making no network request.
  */
-import { buildComparisonCharts, runColour, type ComparisonChartGroup } from '../compare/comparison-charts.ts';
+import {
+  buildComparisonCharts,
+  runColour,
+  type ComparisonChartGroup,
+  type FaultBand,
+} from '../compare/comparison-charts.ts';
 import type {
+  CauseDifference,
   ClaimRow,
   Comparison,
   FieldRow,
+  LatencyDifference,
   NoiseVerdict,
   PhaseDifference,
   PhaseRow,
@@ -47,6 +54,9 @@ tr.first-of-phase td { border-top: 2px solid #c9d0da; }
 ul.runs li { margin: 0.25em 0; }
 ul.not-compared li { margin: 0.2em 0; }
 .tally { font-size: 1.02rem; }
+.cause { display: block; }
+.cause + .cause { margin-top: 0.3em; }
+p.fault-note { margin: 0.2em 0 0.6em; min-height: 2.8em; } /* two lines: charts side by side stay level */
 `;
 
 /**
@@ -88,12 +98,31 @@ function runTag(comparison: Comparison, index: number): SafeHtml {
   return html`<span class="run-tag" style="background: ${runColour(index)}">${label}</span>`;
 }
 
-function verdictCounts(comparison: Comparison): Record<NoiseVerdict, number> {
-  const counts: Record<NoiseVerdict, number> = { 'within-noise': 0, 'beyond-noise': 0, 'not-assessed': 0 };
+type Tally = Record<NoiseVerdict, number>;
+
+/** How many differences from A got each verdict, per kind of figure. */
+function verdictCounts(comparison: Comparison): {
+  median: Tally;
+  p99: Tally;
+  successRate: Tally;
+  failures: Tally;
+} {
+  const empty = (): Tally => ({ 'within-noise': 0, 'beyond-noise': 0, 'not-assessed': 0 });
+  const counts = { median: empty(), p99: empty(), successRate: empty(), failures: empty() };
   for (const row of comparison.phases) {
-    for (const difference of row.versusFirst) if (difference) counts[difference.latencyMedian.verdict] += 1;
+    for (const difference of row.versusFirst) {
+      if (!difference) continue;
+      counts.median[difference.latencyMedian.verdict] += 1;
+      counts.p99[difference.latencyP99.verdict] += 1;
+      counts.successRate[difference.successRate.verdict] += 1;
+      for (const cause of Object.values(difference.failureCauses)) counts.failures[cause.verdict] += 1;
+    }
   }
   return counts;
+}
+
+function beyondText(count: number): HtmlValue {
+  return count > 0 ? html`<strong class="bad">${count} beyond the noise</strong>` : '0 beyond the noise';
 }
 
 function renderHeader(comparison: Comparison, results: readonly RunResults[]): SafeHtml {
@@ -101,9 +130,8 @@ function renderHeader(comparison: Comparison, results: readonly RunResults[]): S
   const scenarios = [...new Set(comparison.runs.map((run) => run.scenario))];
   const notCompared = comparison.notCompared.length;
   const whyLink = html`<a href="#not-compared">why</a>`;
-  const rateBeyond = comparison.phases
-    .flatMap((row) => row.versusFirst)
-    .filter((difference) => difference?.successRate.verdict === 'beyond-noise').length;
+  const failureTests =
+    counts.failures['beyond-noise'] + counts.failures['within-noise'] + counts.failures['not-assessed'];
   return html`<header>
     <p class="eyebrow">
       splitlab comparison of ${comparison.runs.length} runs
@@ -126,13 +154,11 @@ function renderHeader(comparison: Comparison, results: readonly RunResults[]): S
     </ul>
     <p class="tally">
       ${comparison.phases.length} shared phase figures. Median latency against A:
-      ${
-        counts['beyond-noise'] > 0
-          ? html`<strong class="bad">${counts['beyond-noise']} beyond the noise</strong>`
-          : '0 beyond the noise'
-      },
-      ${counts['within-noise']} within the noise, ${counts['not-assessed']} not assessed. Success rate:
-      ${rateBeyond > 0 ? html`<strong class="bad">${rateBeyond} beyond the noise</strong>` : '0 beyond the noise'}.
+      ${beyondText(counts.median['beyond-noise'])}, ${counts.median['within-noise']} within the noise,
+      ${counts.median['not-assessed']} not assessed. p99: ${beyondText(counts.p99['beyond-noise'])},
+      ${counts.p99['within-noise']} within the noise, ${counts.p99['not-assessed']} not assessed. Success
+      rate: ${beyondText(counts.successRate['beyond-noise'])}. Failure causes:
+      ${failureTests === 0 ? 'none in any run' : beyondText(counts.failures['beyond-noise'])}.
       ${
         notCompared === 0
           ? 'Everything the runs have was compared.'
@@ -245,21 +271,47 @@ interface PhaseRunRow {
 
 function rateCell(difference: PhaseDifference['successRate']): HtmlValue {
   if (difference.difference === null) return noiseLabel(difference.verdict, difference.note);
-  const p =
-    difference.pValue === null
-      ? ''
-      : ` (p ${difference.pValue < 0.001 ? '< 0.001' : `= ${difference.pValue.toFixed(3)}`})`;
   return html`${formatUnitValue('ratio', difference.difference, true)}${noiseLabel(difference.verdict)}<span
       class="muted small"
-      >${p}</span
+      >${pText(difference.pValue)}</span
     >`;
 }
 
-function medianCell(difference: PhaseDifference['latencyMedian']): HtmlValue {
+function latencyCell(difference: LatencyDifference): HtmlValue {
   if (difference.differenceMs === null) return noiseLabel(difference.verdict, difference.note);
+  const interval =
+    difference.lowMs === null || difference.highMs === null
+      ? null
+      : html`<span class="muted small"
+          >[${formatMs(difference.lowMs)}, ${formatMs(difference.highMs)}]</span
+        >`;
   return html`${formatUnitValue('ms', difference.differenceMs, true)}
-    <span class="muted small">[${formatMs(difference.lowMs)}, ${formatMs(difference.highMs)}]</span
-    >${noiseLabel(difference.verdict)}`;
+  ${interval}${noiseLabel(difference.verdict, difference.note)}`;
+}
+
+function pText(pValue: number | null): string {
+  if (pValue === null) return '';
+  return ` (p ${pValue < 0.001 ? '< 0.001' : `= ${pValue.toFixed(3)}`})`;
+}
+
+/** Each cause whose count changed or whose share differs beyond the noise, with its verdict. */
+function failuresCell(failureCauses: Record<string, CauseDifference>): HtmlValue {
+  const shown = Object.entries(failureCauses).filter(
+    ([, cause]) => cause.count !== 0 || cause.verdict === 'beyond-noise',
+  );
+  if (shown.length === 0) return 'same';
+  return shown.map(
+    ([name, cause]) =>
+      html`<span class="cause" data-cause="${name}"
+        >${name} ${formatUnitValue('count', cause.count, true)}<span class="muted small"
+          >${pText(cause.pValue)}</span
+        >${noiseLabel(cause.verdict, cause.verdict === 'not-assessed' ? cause.note : undefined)}${
+          cause.note && cause.verdict !== 'not-assessed'
+            ? html`<span class="muted small">${cause.note}</span>`
+            : null
+        }</span
+      >`,
+  );
 }
 
 function renderPhases(comparison: Comparison): SafeHtml {
@@ -292,29 +344,28 @@ function renderPhases(comparison: Comparison): SafeHtml {
       cellClass: ({ index }) => index === 0 && 'reference',
       cell: ({ row, index }) => {
         const difference = row.versusFirst[index];
-        return index === 0 ? 'reference' : difference ? medianCell(difference.latencyMedian) : MISSING;
+        return index === 0 ? 'reference' : difference ? latencyCell(difference.latencyMedian) : MISSING;
       },
     },
     {
-      header: 'p99 vs A',
+      header: 'p99 vs A [95 % CI]',
+      title:
+        'Difference of p99 with its bootstrap 95 % confidence interval, when each run has enough requests',
       numeric: true,
       cellClass: ({ index }) => index === 0 && 'reference',
       cell: ({ row, index }) => {
         const difference = row.versusFirst[index];
-        return index === 0 ? 'reference' : formatUnitValue('ms', difference?.p99Ms ?? null, true);
+        return index === 0 ? 'reference' : difference ? latencyCell(difference.latencyP99) : MISSING;
       },
     },
     {
       header: 'Failures vs A',
+      title: "Difference in each cause's count, with the two-proportion test of its share of the requests",
       cellClass: ({ index }) => (index === 0 ? 'reference small' : 'small'),
       cell: ({ row, index }) => {
         if (index === 0) return 'reference';
-        const changed = Object.entries(row.versusFirst[index]?.failures ?? {}).filter(
-          ([, count]) => count !== 0,
-        );
-        return changed.length === 0
-          ? 'same'
-          : changed.map(([cause, count]) => `${cause} ${formatUnitValue('count', count, true)}`).join(', ');
+        const difference = row.versusFirst[index];
+        return difference ? failuresCell(difference.failureCauses) : MISSING;
       },
     },
   ];
@@ -366,7 +417,9 @@ function renderCharts(groups: readonly ComparisonChartGroup[]): SafeHtml {
     'Charts, overlaid',
     html`<p class="muted small">
         One colour per run (the tags above). Charts of the same kind and route share their axes across
-        deployments. Dashed vertical lines mark the phase starts of A.
+        deployments. Dashed vertical lines mark the phase starts of A. Shaded bands are fault windows: red
+        when every run had the same windows on that deployment, else each run's own in its colour, labelled
+        with the run.
       </p>
       <noscript
         ><p class="notes">The charts need JavaScript; the tables above hold the numbers.</p></noscript
@@ -382,6 +435,7 @@ function renderCharts(groups: readonly ComparisonChartGroup[]): SafeHtml {
                 data-route="${group.route}"
               >
                 <div class="block">
+                  ${renderFaultNote(group)}
                   ${figure(
                     html`${group.deployment} · ${group.route} · successes per second`,
                     group.successes,
@@ -396,6 +450,34 @@ function renderCharts(groups: readonly ComparisonChartGroup[]): SafeHtml {
           )}
         </div>`,
   );
+}
+
+function bandText(band: FaultBand): string {
+  return `${band.fault} on ${band.link} ${band.startS}–${band.endS} s`;
+}
+
+/** Under which bands a chart's seconds were faulted, in words: a chart without bands says so too. */
+function renderFaultNote(group: ComparisonChartGroup): SafeHtml {
+  const faults = group.faults;
+  if (faults.kind === 'shared') {
+    return html`<p class="fault-note muted small" data-faults="shared">
+      ${
+        faults.bands.length === 0
+          ? 'No fault touched this deployment in any run.'
+          : `Faults, the same in every run: ${faults.bands.map(bandText).join(', ')}.`
+      }
+    </p>`;
+  }
+  return html`<p class="fault-note small" data-faults="per-run">
+    <strong>The runs' faults differ here</strong>, each shaded in its run's colour:
+    ${faults.runs.map(
+      (run, index) =>
+        html`${index > 0 ? '; ' : ''}<span class="run-tag" style="background: ${runColour(index)}"
+            >${run.label}</span
+          >
+          ${run.bands.length === 0 ? 'no fault' : run.bands.map(bandText).join(', ')}`,
+    )}.
+  </p>`;
 }
 
 function renderNotCompared(comparison: Comparison): SafeHtml {
@@ -416,13 +498,15 @@ function renderMethod(comparison: Comparison): SafeHtml {
     'How differences are judged',
     html`<ul>
         <li><strong>Latency.</strong> ${comparison.method.latency}</li>
+        <li><strong>p99.</strong> ${comparison.method.p99}</li>
         <li><strong>Success rate.</strong> ${comparison.method.successRate}</li>
+        <li><strong>Failures by cause.</strong> ${comparison.method.failures}</li>
       </ul>
       <p class="muted small">
         "Within the noise" says these runs cannot tell the difference from run-to-run chance; it does not say
         the runs are the same. "Beyond the noise" says chance alone would rarely give a difference this large,
         not that it matters: read its size. Runs recorded before per-request latencies were kept show "no
-        per-request data: noise not assessed". p99 and failure counts are shown without a test.
+        per-request data: noise not assessed".
       </p>`,
   );
 }

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Comparison } from '../../lab/compare/comparison.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';
@@ -147,18 +147,7 @@ describe('npm run compare', () => {
 
   it('renders its charts in a browser without errors', async () => {
     const outDir = path.join(workDir, 'comparison');
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(String(error)));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
-      page.on('request', (request) => {
-        if (!request.url().startsWith('file:')) problems.push(`network request: ${request.url()}`);
-      });
-      await page.goto(pathToFileURL(path.join(outDir, 'index.html')).href);
+    await inBrowser(path.join(outDir, 'index.html'), async (page, problems) => {
       // 3 routes of the one shared deployment, two charts each.
       await expect
         .poll(() => page.locator('html').getAttribute('data-charts-ready'), { timeout: 10_000 })
@@ -167,12 +156,83 @@ describe('npm run compare', () => {
       expect(await page.locator('.chart-problem').count()).toBe(0);
       expect(await page.locator('[data-verdict]').count()).toBeGreaterThanOrEqual(12);
       expect(await page.locator('#not-compared').textContent()).toContain('Nothing');
+      // No fault in either run: no band, and the page says so.
+      expect(await page.locator('[data-faults="shared"]').first().textContent()).toContain(
+        'No fault touched this deployment in any run.',
+      );
       if (process.env.SPLITLAB_COMPARE_SCREENSHOT) {
         await page.screenshot({ path: process.env.SPLITLAB_COMPARE_SCREENSHOT, fullPage: true });
       }
       expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+  });
+
+  it("shades each run's own fault windows in its colour when the runs' faults differ", async () => {
+    // Recorded runs: a latency fault 10–30 s against a partition 10–25 s, both on payment-api (split only).
+    const fixtures = path.join(PROJECT_ROOT, 'test', 'unit', 'fixtures', 'runs');
+    const outDir = path.join(workDir, 'faults-differ');
+    const { code, output } = await runCli('lab/cli/compare.ts', [
+      path.join(fixtures, 'latency-histograms-a'),
+      path.join(fixtures, 'partition-histograms-a'),
+      '--out',
+      outDir,
+    ]);
+    expect(code, output).toBe(0);
+    await inBrowser(path.join(outDir, 'index.html'), async (page, problems) => {
+      // monolith and split, signup, pay and checkout, two charts each.
+      await expect
+        .poll(() => page.locator('html').getAttribute('data-charts-ready'), { timeout: 10_000 })
+        .toBe('12');
+      expect(await page.locator('.chart-problem').count()).toBe(0);
+      // What ECharts drew: the bands of each run, as series of the chart, in the split charts only.
+      const bandsOf = (deployment: string) =>
+        page.evaluate((selector) => {
+          // The page's globals, typed here: the test project compiles without the DOM library.
+          const { echarts, document } = globalThis as unknown as {
+            echarts: { getInstanceByDom(element: unknown): { getOption(): unknown } | undefined };
+            document: { querySelectorAll(selector: string): Iterable<unknown> };
+          };
+          return [...document.querySelectorAll(selector)].map((box) => {
+            const option = echarts.getInstanceByDom(box)?.getOption() as {
+              series: { name: string; markArea?: { data?: unknown[] } }[];
+            };
+            return option.series
+              .filter((series) => (series.markArea?.data?.length ?? 0) > 0)
+              .map((series) => `${series.name} ×${series.markArea?.data?.length}`);
+          });
+        }, `article[data-deployment="${deployment}"] .chart-box`);
+      expect(await bandsOf('split')).toEqual(Array.from({ length: 6 }, () => ['A faults ×1', 'B faults ×1']));
+      expect(await bandsOf('monolith')).toEqual(Array.from({ length: 6 }, () => []));
+      expect(await page.locator('article[data-deployment="split"] [data-faults="per-run"]').count()).toBe(3);
+      if (process.env.SPLITLAB_COMPARE_SCREENSHOT) {
+        await page
+          .locator('#charts')
+          .screenshot({ path: process.env.SPLITLAB_COMPARE_SCREENSHOT.replace(/\.png$/, '-faults.png') });
+      }
+      expect(problems).toEqual([]);
+    });
   });
 });
+
+/** Opens a page in headless Chromium, collecting errors and any request that leaves the file. */
+async function inBrowser(
+  file: string,
+  check: (page: Page, problems: string[]) => Promise<void>,
+): Promise<void> {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith('file:')) problems.push(`network request: ${request.url()}`);
+    });
+    await page.goto(pathToFileURL(file).href);
+    await check(page, problems);
+  } finally {
+    await browser.close();
+  }
+}

@@ -67,6 +67,26 @@ describe('the comparison page', () => {
     ]);
   });
 
+  it('tests p99 and each failure cause beside the median, and says how', () => {
+    expect(page).toContain('p99 vs A [95 % CI]');
+    expect(page).toContain('<li><strong>p99.</strong> The same bootstrap for p99');
+    expect(page).toContain('<li><strong>Failures by cause.</strong> For each failure cause either run saw');
+    expect(page).not.toContain('failure counts are shown without a test');
+    // These recorded runs predate per-request data: p99 is not assessed either, and says why.
+    for (const row of comparison.phases) {
+      expect(row.versusFirst[1]?.latencyP99).toMatchObject({ verdict: 'not-assessed', differenceMs: null });
+    }
+  });
+
+  it("says above the charts whose faults are shaded: here the runs' faults differ on split", () => {
+    // A: latency on payment-api 10–30 s; B: partition on payment-api 10–25 s; neither touched the monolith.
+    expect(page.match(/data-faults="per-run"/g)).toHaveLength(2);
+    expect(page.match(/No fault touched this deployment in any run\./g)).toHaveLength(2);
+    expect(page).toMatch(
+      /The runs' faults differ here<\/strong>, each shaded in its run's colour:[\s\S]*?>A<\/span\s*>\s*latency on payment-api 10–30 s[\s\S]*?>B<\/span\s*>\s*partition on payment-api 10–25 s\./,
+    );
+  });
+
   it('makes no network request', () => {
     expect(page).toContain("default-src 'none'");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
