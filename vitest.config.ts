@@ -15,6 +15,7 @@ const RUNTIME_FILES = [
   'test/integration/starvation.test.ts',
   'test/integration/retry-storm.test.ts',
   'test/integration/interactive-lab.test.ts',
+  'test/integration/runtime-traces.test.ts',
 ];
 
 const serial = {

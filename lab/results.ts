@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { CLAIM_METRICS, claimComparisonSchema, claimUnitSchema } from './vocabulary/claim-metrics.ts';
+import { phaseTracesSchema, traceExemplarSchema, tracingSummarySchema } from './tracing/trace-schema.ts';
 import { DEPLOYMENTS, ROUTES } from './vocabulary/topology.ts';
 
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -72,6 +73,9 @@ const phaseSummarySchema = outcomeCountsSchema
           'histogram (hdr-histogram-js, 3 significant digits), compressed and base64-encoded: the full ' +
           'percentile spectrum, and what `npm run compare` tests differences with. Absent in older files.',
       ),
+    traces: phaseTracesSchema
+      .optional()
+      .describe("What the phase's traces show; absent when the run did not trace its requests."),
   })
   .meta({ id: 'PhaseSummary', description: 'The requests of one route that were due in one phase.' });
 export type PhaseSummary = z.infer<typeof phaseSummarySchema>;
@@ -300,6 +304,13 @@ const deploymentResultSchema = z
       .describe(
         'True when the run stopped during this deployment: its figures cover only part of the timeline.',
       ),
+    exemplars: z
+      .array(traceExemplarSchema)
+      .optional()
+      .describe(
+        'Per route and phase, a few requests joined with their traces and logs: the median success, the ' +
+          'slowest success, one failure per cause. Absent when the run did not trace its requests.',
+      ),
   })
   .meta({
     id: 'DeploymentResult',
@@ -460,6 +471,9 @@ export const runResultsSchema = z
     faults: z.array(faultWindowSchema),
     deployments: z.array(deploymentResultSchema),
     hypothesis: z.object({ held: z.boolean(), claims: z.array(claimResultSchema) }),
+    tracing: tracingSummarySchema
+      .optional()
+      .describe("What the lab collected of its services' traces; absent when it did not trace."),
     provenance: provenanceSchema.optional().describe('Absent in files written before it was recorded.'),
     predictions: predictionsSchema
       .optional()

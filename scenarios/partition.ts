@@ -88,6 +88,26 @@ export default defineScenario({
       atMost: 6500,
     },
     {
+      id: 'split-checkout-waits-on-payment',
+      says:
+        "Where did those seconds go? Each failing checkout's trace shows its client span to payment-service " +
+        'covering nearly all of the request (98 % measured; the rest is the password hash and the database).',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'trace:failureOutboundShare',
+      atLeast: 0.9,
+    },
+    {
+      id: 'payment-never-saw-it',
+      says: 'And payment-service never saw those calls: their traces hold no span of it at all.',
+      deployment: 'split',
+      route: 'checkout',
+      phase: 'partition',
+      metric: 'trace:failureCalleeSawShare',
+      atMost: 0.05,
+    },
+    {
       id: 'monolith-pay-unaffected',
       says: 'Pay never crosses payment-api, in either deployment.',
       deployment: 'monolith',

@@ -56,6 +56,18 @@ export default defineScenario({
       atMost: 0.25,
     },
     {
+      id: 'retried-checkout-shows-its-attempts',
+      says:
+        'The traces of failing split/retry checkouts show the storm: typically three client spans to ' +
+        'payment-service, siblings under one call, each answered too late.',
+      deployment: 'split/retry',
+      route: 'checkout',
+      phase: 'slow-payment',
+      metric: 'trace:failureAttempts',
+      atLeast: 3,
+      atMost: 3,
+    },
+    {
       id: 'retries-are-bounded',
       says: 'Each checkout makes at most 3 attempts (2 retries), and about that many: bounded, but tripled.',
       deployment: 'split/retry',

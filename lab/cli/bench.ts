@@ -5,6 +5,9 @@
  *   benchmark with autocannon (the tool for this job: as many requests as the system will answer),
  *   through the same edge proxies as the scenarios, and start-to-ready times: the shared
  *   infrastructure, then each deployment until healthy.
+ * - tracing: what tracing costs: pay and checkout on each deployment with every request traced (as in the
+ *   scenarios: each carries its own sampled traceparent, spans go to the lab's collector) and with the
+ *   services' tracing off, same autocannon settings.
  * - generator: the open-model generator's own capacity, the highest rate it sustains on one route
  *   against a trivial endpoint (in a child process) with schedule lag p99 under the load-health
  *   threshold, next to autocannon's closed-model maximum on the same endpoint, and their ratio.
@@ -28,8 +31,9 @@ import {
   type RuntimeChoice,
 } from './scenario-args.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
+import { newTraceParent } from '../load/drive-load.ts';
 import { prepareRequest } from '../load/request-bodies.ts';
-import { DEPLOYMENTS, ROUTES } from '../vocabulary/topology.ts';
+import { DEPLOYMENTS, ROUTES, type RouteName } from '../vocabulary/topology.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { closedModelMax, type ClosedModelResult } from '../bench/closed-model-max.ts';
 import { watchCpu, type CpuShares } from '../bench/cpu-watch.ts';
@@ -37,7 +41,7 @@ import { highestPassingRate, probeOpenModelRate, type RateProbe } from '../bench
 import { measureToxiproxyHop, type HopCost } from '../bench/toxiproxy-hop.ts';
 import { startTrivialEndpoint } from '../bench/trivial-endpoint.ts';
 
-const BENCH_PARTS = ['deployments', 'generator', 'hop'] as const;
+const BENCH_PARTS = ['deployments', 'tracing', 'generator', 'hop'] as const;
 type BenchPart = (typeof BENCH_PARTS)[number];
 /** Seconds the generator is measured at each rate of its search, after a warm-up (about 8 steps in 25 s). */
 const GENERATOR_STEP_S = 2;
@@ -62,6 +66,7 @@ const BENCH_FLAGS = {
     description: [
       `which parts to run, comma-separated (default: all): ${BENCH_PARTS.join(', ')}`,
       'deployments: start-to-ready and throughput of each deployment and route (--runtime)',
+      'tracing: throughput and p50 of pay and checkout with the services tracing every request, and not',
       "generator: the open-model generator's sustained rate vs autocannon's maximum",
       'hop: one Toxiproxy hop, direct vs proxied (p50 latency, throughput)',
     ],
@@ -149,22 +154,8 @@ async function benchDeployments(): Promise<{
     startToReadyMs[deployment] = elapsedMs(deploymentStarted);
     log(`${runtime.name}: ${deployment} healthy in ${startToReadyMs[deployment]} ms`);
     for (const route of ROUTES) {
-      let sequence = 0;
-      const result = await autocannon({
-        url: started.routeUrl(route),
-        connections,
-        duration: durationS,
-        requests: [
-          {
-            method: 'POST',
-            // Every request unique: new emails, new idempotency keys, as in the scenarios.
-            setupRequest: (request) => {
-              const prepared = prepareRequest(route, `${runTag}-${deployment}`, sequence++);
-              return { ...request, method: 'POST', headers: prepared.headers, body: prepared.body };
-            },
-          },
-        ],
-      });
+      // Every request unique: new emails, new idempotency keys, as in the scenarios.
+      const result = await closedModelRoute(started.routeUrl(route), route, `${runTag}-${deployment}`, false);
       const row = {
         deployment,
         route,
@@ -179,6 +170,88 @@ async function benchDeployments(): Promise<{
     }
   }
   return { runtime: runtime.name, startToReadyMs, rows };
+}
+
+/** One autocannon run of a route, every request unique and, when `traced`, carrying its own traceparent. */
+async function closedModelRoute(
+  url: string,
+  route: RouteName,
+  tag: string,
+  traced: boolean,
+): Promise<autocannon.Result> {
+  let sequence = 0;
+  return autocannon({
+    url,
+    connections,
+    duration: durationS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const prepared = prepareRequest(route, tag, sequence++);
+          const headers = traced
+            ? { ...prepared.headers, traceparent: newTraceParent().header }
+            : prepared.headers;
+          return { ...request, method: 'POST', headers, body: prepared.body };
+        },
+      },
+    ],
+  });
+}
+
+/** Part "tracing": pay and checkout of each deployment, traced as in the scenarios and untraced. */
+async function benchTracing(): Promise<{ runtime: string; rows: Record<string, string | number>[] }> {
+  const rows: Record<string, string | number>[] = [];
+  const runtime = await chooseRuntime(runtimeChoice, { log });
+  await using lab = await runtime.start({ log });
+  for (const deployment of DEPLOYMENTS) {
+    for (const tracing of [false, true]) {
+      await using started = await lab.startDeployment(deployment, { tracing });
+      for (const route of ['pay', 'checkout'] as const) {
+        const result = await closedModelRoute(
+          started.routeUrl(route),
+          route,
+          `${runTag}-t${tracing ? 1 : 0}-${deployment}`,
+          tracing,
+        );
+        const row = {
+          deployment,
+          route,
+          tracing: tracing ? 'on' : 'off',
+          requestsPerSecond: Math.round(result.requests.average),
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          non2xx: result.non2xx,
+        };
+        rows.push(row);
+        log(
+          `${deployment} ${route} tracing ${row.tracing}: ${row.requestsPerSecond} req/s, p50 ${row.p50Ms} ms`,
+        );
+      }
+    }
+  }
+  const spans = lab.traces.summary().spansReceived;
+  log(`the lab's collector received ${spans.toLocaleString('en-US')} spans`);
+  return { runtime: runtime.name, rows };
+}
+
+/** "pay on split: +4.1 % throughput, p50 +0.2 ms" from the off and on rows of one deployment and route. */
+function tracingCost(rows: readonly Record<string, string | number>[]): string[] {
+  return rows
+    .filter((row) => row.tracing === 'on')
+    .map((on) => {
+      const off = rows.find(
+        (row) => row.tracing === 'off' && row.deployment === on.deployment && row.route === on.route,
+      );
+      if (!off) return `  ${on.route} on ${on.deployment}: no untraced run`;
+      const throughput = (Number(on.requestsPerSecond) / Number(off.requestsPerSecond) - 1) * 100;
+      const p50 = Number(on.p50Ms) - Number(off.p50Ms);
+      return (
+        `  ${on.route} on ${on.deployment}: ${perSecond(Number(off.requestsPerSecond))} untraced, ` +
+        `${perSecond(Number(on.requestsPerSecond))} traced (${throughput >= 0 ? '+' : ''}${throughput.toFixed(1)} %); ` +
+        `p50 ${off.p50Ms} -> ${on.p50Ms} ms (${p50 >= 0 ? '+' : ''}${p50.toFixed(2)} ms)`
+      );
+    });
 }
 
 interface GeneratorCapacity {
@@ -235,6 +308,15 @@ if (parts.has('deployments')) {
   Object.assign(results, deployments);
   console.table(deployments.rows);
   console.log(`Start-to-ready on ${deployments.runtime} (ms):`, deployments.startToReadyMs);
+}
+if (parts.has('tracing')) {
+  const tracing = await benchTracing();
+  results.tracing = tracing;
+  console.table(tracing.rows);
+  printed.push(
+    `What tracing costs on ${tracing.runtime} (autocannon, ${connections} connections, ${durationS} s per run; traced = every request sampled, as in the scenarios):`,
+    ...tracingCost(tracing.rows),
+  );
 }
 if (parts.has('generator') || parts.has('hop')) {
   // What else the machine is doing decides these figures: say it before measuring anything.

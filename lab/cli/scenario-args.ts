@@ -22,6 +22,8 @@ export interface CliOptions {
   summaryMarkdownFile?: string;
   /** `--repeat <n>`: run each scenario n times and write a page of their spread (1: once, no page). */
   repeat?: number;
+  /** `--jaeger`: start Jaeger for the run and send it every span the services export. */
+  jaeger?: boolean;
 }
 
 /** The most `--repeat` takes: a typo of 1000 should not start a day-long run. */
@@ -79,6 +81,15 @@ export const SCENARIO_FLAGS = {
     description: [
       'the same guesses from a JSON file: { "<claim id>": <number>, ... } in the',
       "claim's unit (a ratio as 0..1); for all, keyed by scenario name",
+    ],
+  },
+  jaeger: {
+    type: 'boolean',
+    usage: '--jaeger',
+    description: [
+      "start Jaeger (in memory, for the run's length) and send it every span; its UI's URL is",
+      'printed first. Install it once with npm run setup -- --jaeger. OTEL_EXPORTER_OTLP_ENDPOINT',
+      'in the environment sends the spans to that backend too',
     ],
   },
   live: {
@@ -241,6 +252,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   if (live) options.live = live;
   Object.assign(options, parseCiOutputFlags(values.junit, values['summary-md']));
   if (values.repeat !== undefined) options.repeat = parseRepeat(values.repeat);
+  if (values.jaeger) options.jaeger = true;
   if (values.list) return { ...options, command: 'list' };
   if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');

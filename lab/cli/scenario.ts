@@ -19,6 +19,7 @@ import {
   EXIT_RUN_INVALID,
   EXIT_USAGE_OR_SETUP,
   isLabError,
+  LabError,
 } from '../errors.ts';
 import { chooseRuntime } from '../runtime/choose-runtime.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
@@ -28,6 +29,8 @@ import { formatSummary } from './summary.ts';
 import { validityReasons } from '../scenario/judge-validity.ts';
 import { listScenarioNames, loadScenario } from '../scenario/registry.ts';
 import { runScenario } from '../scenario/run-scenario.ts';
+import { startLifeline } from '../runtime/local/lifeline.ts';
+import { jaegerBinaryPath, locateJaeger, startJaeger } from '../tracing/jaeger.ts';
 import type { Scenario } from '../scenario/define-scenario.ts';
 import { fanOut, type RunWatcher } from '../live/run-events.ts';
 import { startLiveServer, type LiveServer } from '../live/live-server.ts';
@@ -174,7 +177,15 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   writeLogLine = (line) => progress.log(line);
   let live: LiveServer | undefined;
+  // Before anything starts: --jaeger without the binary is a set-up error with its fix.
+  if (options.jaeger && !(await locateJaeger()))
+    throw new LabError(
+      'TOOL_MISSING',
+      `--jaeger needs Jaeger, which is not installed (${jaegerBinaryPath()}); install it once with npm run setup -- --jaeger`,
+    );
+  await using traceBackends = new AsyncDisposableStack();
   try {
+    const traceForwarding = await startTraceBackends(options, traceBackends);
     if (options.live) {
       live = await startLiveServer({ ...options.live, log });
       console.log(`Live view: ${live.url}`);
@@ -187,6 +198,7 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       verdicts = await runScenarios(runs, {
         runtime: await chooseRuntime(options.runtime, { log }),
+        traceForwarding,
         reportsDir,
         predictions,
         watcher,
@@ -219,6 +231,32 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+type TraceForwarding = { name: string; endpoint: string };
+
+/**
+ * Where the services' spans go besides the lab's own collector: a Jaeger started for this run
+ * (`--jaeger`, stopped with `stack`) and any backend the standard OTEL_EXPORTER_OTLP_ENDPOINT names.
+ */
+async function startTraceBackends(
+  options: CliOptions,
+  stack: AsyncDisposableStack,
+): Promise<TraceForwarding[]> {
+  const forwarding: TraceForwarding[] = [];
+  const endpoint = process.env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim();
+  if (endpoint) {
+    forwarding.push({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', endpoint });
+    log(`spans also go to OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}`);
+  }
+  if (options.jaeger) {
+    // Jaeger dies with the lab even on kill -9: the lifeline holds its process group.
+    const lifeline = stack.use(await startLifeline());
+    const jaeger = stack.use(await startJaeger({ log, lifeline }));
+    forwarding.push({ name: 'Jaeger', endpoint: jaeger.otlpEndpoint });
+    console.log(`Jaeger: ${jaeger.queryUrl} (traces of this run; it stops when the run ends)`);
+  }
+  return forwarding;
+}
+
 /**
  * Runs each scenario in turn: the run, its report (with its predictions), the summary and, for the live
  * view, `run-finished` once the report is written.
@@ -232,6 +270,7 @@ async function runScenarios(
     watcher: RunWatcher;
     signal: AbortSignal;
     batch: boolean;
+    traceForwarding: TraceForwarding[];
   },
 ): Promise<ScenarioVerdict[]> {
   const verdicts: ScenarioVerdict[] = [];
@@ -247,6 +286,7 @@ async function runScenarios(
       signal: context.signal,
       watcher: context.watcher,
       command: process.argv,
+      traceForwarding: context.traceForwarding,
       ...(context.batch
         ? {
             batch: {

@@ -74,9 +74,7 @@ export function perPhase(
   phases: readonly PhaseWindow[],
 ): PhaseSummary[] {
   return phases.map((phase) => {
-    const startS = onMillisecondGrid(phase.startS);
-    const endS = onMillisecondGrid(phase.endS);
-    const inPhase = outcomes.filter((outcome) => outcome.dueAtS >= startS && outcome.dueAtS < endS);
+    const inPhase = outcomesDueIn(outcomes, phase);
     const counts = countOutcomes(inPhase);
     const failedAtS = inPhase
       .filter((outcome) => !outcome.ok)
@@ -89,6 +87,16 @@ export function perPhase(
       latencyHistogram: encodeLatencyHistogram(inPhase),
     };
   });
+}
+
+/** The outcomes of the requests due in a phase: start inclusive, end exclusive, on the 1 ms grid. */
+export function outcomesDueIn(
+  outcomes: readonly RequestOutcome[],
+  phase: Pick<PhaseWindow, 'startS' | 'endS'>,
+): RequestOutcome[] {
+  const startS = onMillisecondGrid(phase.startS);
+  const endS = onMillisecondGrid(phase.endS);
+  return outcomes.filter((outcome) => outcome.dueAtS >= startS && outcome.dueAtS < endS);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { RouteName } from '../vocabulary/topology.ts';
 import { dueTimeS, streamSchedule } from './due-times.ts';
@@ -32,6 +33,11 @@ export interface DriveLoadOptions {
    * resolves to an empty list, so hours of load do not fill the memory. True by default.
    */
   keepOutcomes?: boolean;
+  /**
+   * True: every request carries its own sampled W3C `traceparent` (a fresh trace id), and its outcome
+   * keeps that id, so the report can show the request's spans. False by default.
+   */
+  traceRequests?: boolean;
 }
 
 export interface LoadRun {
@@ -89,9 +95,12 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
     }
     inFlight.set(load.route, current + 1);
     const prepared = prepareRequest(load.route, `${options.runTag}s${stream}`, sequence);
+    const trace = options.traceRequests ? newTraceParent() : undefined;
+    const headers = trace ? { ...prepared.headers, traceparent: trace.header } : prepared.headers;
     const task = (async () => {
       // This function runs synchronously into undici's request(): now is when the request is handed over.
       const sendLagMs = lagSince(dueAtMs);
+      const sentAtEpochMs = trace ? performance.timeOrigin + performance.now() : undefined;
       // The whole request's deadline. Not AbortSignal.timeout: its timer lives on for timeoutMs after the
       // answer (15 s x 2000/s = 30,000 live timers, and 7-16 ms mark-compact pauses in the generator).
       const deadline = new AbortController();
@@ -104,7 +113,7 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
         const response = await request(load.url, {
           method: 'POST',
           body: prepared.body,
-          headers: prepared.headers,
+          headers,
           dispatcher,
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
@@ -136,6 +145,9 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
         ...outcome,
         sendLagMs,
         latencyMs: Math.round((performance.now() - dueAtMs) * 10) / 10,
+        ...(trace && sentAtEpochMs !== undefined
+          ? { traceId: trace.traceId, sentAtEpochMs: Math.round(sentAtEpochMs * 10) / 10 }
+          : {}),
         ...(prepared.idempotencyKey ? { idempotencyKey: prepared.idempotencyKey } : {}),
         ...(prepared.email ? { email: prepared.email } : {}),
       });
@@ -180,4 +192,14 @@ export function driveLoad(options: DriveLoadOptions): LoadRun {
   })();
 
   return { inFlight: (route) => inFlight.get(route) ?? 0, finished };
+}
+
+/**
+ * A new root trace context for one request: version 00, a random trace id and parent span id, sampled.
+ * The lab is the trace's root; the service's server span becomes its child.
+ */
+export function newTraceParent(): { traceId: string; header: string } {
+  const bytes = randomBytes(24).toString('hex');
+  const traceId = bytes.slice(0, 32);
+  return { traceId, header: `00-${traceId}-${bytes.slice(32, 48)}-01` };
 }

@@ -18,6 +18,13 @@ export interface RequestOutcome {
   /** Empty for successes; otherwise a stable cause such as `deadline`, `refused`, `reset`, `http_500`. */
   cause: string;
   status: number | null;
+  /**
+   * The W3C trace id the request carried in its `traceparent` header, so the outcome can be joined with
+   * the spans the services exported for it; absent when the generator did not trace.
+   */
+  traceId?: string;
+  /** When the request was handed to the HTTP client, in epoch milliseconds (the trace's clock). */
+  sentAtEpochMs?: number;
   /** What the databases will know this request by, for the audit: its Idempotency-Key and email. */
   idempotencyKey?: string;
   email?: string;

@@ -12,6 +12,7 @@ import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from
 import { html, raw, type SafeHtml } from './html.ts';
 import { section, table, type TableColumn } from './markup.ts';
 import { loadHealthTable } from './render-load-health.ts';
+import { exemplarAnchor } from './render-exemplars.ts';
 
 /**
  * The "Per deployment" section, one column per deployment in the page's order.
@@ -86,7 +87,7 @@ function routeBlock(deployment: DeploymentResult, route: RouteName): SafeHtml {
     deployment,
     data
       ? html`<p class="target">${data.target}</p>
-          ${phaseTable(data.phases)}`
+          ${phaseTable(deployment, route, data.phases)}`
       : html`<p class="muted">This route was not driven in ${deployment.deployment}.</p>`,
   );
 }
@@ -118,9 +119,24 @@ const PHASE_COLUMNS: readonly TableColumn<PhaseSummary>[] = [
   },
 ];
 
-function phaseTable(phases: PhaseSummary[]): SafeHtml {
+/** The phase rows; a phase with traced exemplars links to their waterfalls. */
+function phaseTable(deployment: DeploymentResult, route: RouteName, phases: PhaseSummary[]): SafeHtml {
   if (phases.length === 0) return html`<p class="muted">No phase summaries recorded.</p>`;
-  return table({ columns: PHASE_COLUMNS, rows: phases, compact: true });
+  const traced = new Set(
+    (deployment.exemplars ?? []).filter((exemplar) => exemplar.route === route).map((e) => e.phase),
+  );
+  const phaseColumn: TableColumn<PhaseSummary> = {
+    header: 'Phase',
+    cell: (row) =>
+      traced.has(row.phase)
+        ? html`<a
+            href="#${exemplarAnchor(deployment.deployment, route, row.phase)}"
+            title="traced requests of this phase, as waterfalls"
+            >${row.phase}</a
+          >`
+        : row.phase,
+  };
+  return table({ columns: [phaseColumn, ...PHASE_COLUMNS.slice(1)], rows: phases, compact: true });
 }
 
 type ServicePhase = NonNullable<DeploymentResult['servicePhases']>[number];

@@ -24,6 +24,7 @@ import { heldMark, page, section, table, type TableColumn } from './markup.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderDeployments } from './render-deployments.ts';
+import { renderExemplarsSection } from './render-exemplars.ts';
 import { predictedColumn, predictionVerdictColumns, renderPredictionsScore } from './render-predictions.ts';
 import { evidenceTable, observedTimelineRows } from './render-evidence.ts';
 import { renderValidityBanner } from './render-validity.ts';
@@ -47,6 +48,13 @@ export function echartsLibrarySource(): string {
  * The scripts at the end of a page with charts: its data and the chart specs as JSON, ECharts, and the
  * page script that draws every chart box from the specs. The run page and the comparison share it.
  */
+/** The traced requests of each column as waterfalls; nothing for a run that did not trace. */
+function renderTraces(results: RunResults): SafeHtml | null {
+  const deployments = orderedDeployments(results);
+  if (!deployments.some((deployment) => (deployment.exemplars ?? []).length > 0)) return null;
+  return html`${deployments.map((deployment) => renderExemplarsSection(deployment))}`;
+}
+
 export function chartPageScripts(dataId: string, data: unknown, charts: readonly ChartSpec[]): SafeHtml {
   return html`<script type="application/json" id="${dataId}">
       ${raw(jsonForScript(data))}
@@ -77,8 +85,8 @@ export function renderRunReport(results: RunResults): string {
     <main>
       ${renderHeader(results)} ${renderValidityBanner(results)} ${renderWhatToLookAt(results)}
       ${renderHypothesis(results)} ${renderTimeline(results)} ${renderLoad(results)}
-      ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderProvenance(results)}
-      ${renderFooter(results)}
+      ${renderDeployments(results)} ${renderCharts(results, charts)} ${renderTraces(results)}
+      ${renderProvenance(results)} ${renderFooter(results)}
     </main>
     ${chartPageScripts(RESULTS_SCRIPT_ID, results, charts.all)}
   `;

@@ -47,6 +47,8 @@ export interface StartProcessOptions<T> {
   lifeline?: GroupKeeper;
   /** What the lifeline sends first when the lab dies (default SIGKILL; PostgreSQL: SIGQUIT). */
   lifelineSignal?: NodeJS.Signals;
+  /** Every line the process writes to stderr, for as long as it runs (the services' log lines). */
+  onStderrLine?: (line: string) => void;
 }
 
 /** Whether a pid answers signal 0 (EPERM: it exists but belongs to someone else). */
@@ -145,16 +147,25 @@ export async function startProcess<T>(
       const value = options.readyWhen(line);
       if (value !== undefined) settle(() => resolve(value as T));
     };
+    const { onStderrLine } = options;
     for (const stream of [child.stdout, child.stderr]) {
+      const keep = stream === child.stderr ? onStderrLine : undefined;
       let buffered = '';
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
         buffered += chunk;
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          onLine(buffered.slice(0, newline));
+          const line = buffered.slice(0, newline);
           buffered = buffered.slice(newline + 1);
+          onLine(line);
+          keep?.(line);
         }
+      });
+      // A process killed mid-write leaves a line without its newline: kept all the same.
+      stream?.on('end', () => {
+        if (buffered !== '') keep?.(buffered);
+        buffered = '';
       });
     }
     const timer = setTimeout(

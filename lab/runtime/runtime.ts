@@ -1,3 +1,4 @@
+import type { TraceCollector } from '../tracing/trace-collector.ts';
 import type { FaultAction } from '../vocabulary/faults.ts';
 import type { QuotaOverrides } from '../vocabulary/quotas.ts';
 import type { DeploymentName, RouteName } from '../vocabulary/topology.ts';
@@ -17,8 +18,14 @@ export interface LabLog {
  */
 export interface Runtime {
   readonly name: string;
-  /** Starts what both deployments share: PostgreSQL, Toxiproxy, the DNS server. */
-  start(options: { log: LabLog }): Promise<StartedLab>;
+  /** Starts what both deployments share: PostgreSQL, Toxiproxy, the DNS server, the trace collector. */
+  start(options: RuntimeStartOptions): Promise<StartedLab>;
+}
+
+export interface RuntimeStartOptions {
+  log: LabLog;
+  /** Where the trace collector also sends every batch of spans it receives (Jaeger, an OTLP endpoint). */
+  traceForwarding?: { name: string; endpoint: string }[];
 }
 
 export interface StartedLab extends AsyncDisposable {
@@ -34,6 +41,11 @@ export interface StartedLab extends AsyncDisposable {
    * invalid: the lab never blames the system under test for its own failure.
    */
   readonly failed: AbortSignal;
+  /**
+   * The OTLP receiver every service of every deployment exports its spans to. It stops after the
+   * deployments, so the spans they flush on their way out still land.
+   */
+  readonly traces: TraceCollector;
   /** Stops everything, including any deployment still running. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -57,11 +69,16 @@ export interface DeploymentOptions {
   settings?: Record<string, string>;
   /** CPU and memory per service container, over the defaults (containers runtime only). */
   quotas?: QuotaOverrides;
+  /** False: the services do not trace (npm run bench measures what tracing costs). True by default. */
+  tracing?: boolean;
 }
 
 export interface ServiceEndpoint {
   name: string;
-  /** Direct (not proxied) URL of the service's own JSON /metrics, so scraping never suffers the faults. */
+  /**
+   * Direct (not proxied) URL of the service's Prometheus /metrics, so scraping never suffers the faults;
+   * the lab reads the JSON beside it at /metrics.json.
+   */
   metricsUrl: string;
 }
 
@@ -84,5 +101,19 @@ export interface StartedDeployment extends AsyncDisposable {
   observe(action: RuntimeAction): Promise<ActionObservation>;
   /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
   dnsQueryCount(name: string): number;
+  /**
+   * Every line the deployment's services wrote to stderr (their JSON log lines, unparsed), in the order
+   * they arrived, across crashes and restarts; still readable after `stop`. Past
+   * SERVICE_LOG_LINES_KEPT lines a service's further lines are only counted (`droppedLogLines`).
+   */
+  serviceLogs(): ServiceLogLine[];
+  /** Per service of the deployment: lines it wrote beyond what `serviceLogs` keeps (0 when none). */
+  droppedLogLines(): Record<string, number>;
   stop(): Promise<void>;
+}
+
+export interface ServiceLogLine {
+  service: string;
+  /** As written, without its newline. */
+  line: string;
 }

@@ -10,7 +10,7 @@ import {
 import type { DeploymentWiring } from './deployment-wiring.ts';
 import type { StartedDnsServer } from './dns-server.ts';
 import { waitForHealthy } from './health.ts';
-import type { LabLog, RuntimeAction, StartedDeployment, Undo } from './runtime.ts';
+import type { LabLog, RuntimeAction, ServiceLogLine, StartedDeployment, Undo } from './runtime.ts';
 import { stopCalmly } from './stop-calmly.ts';
 
 /** What a runtime supplies to run a planned deployment: its own start, and addresses. */
@@ -39,6 +39,52 @@ export interface DeploymentParts {
   log: LabLog;
   /** What of the deployment is still there: named in that one line. */
   leftovers(): Promise<string[]>;
+  /** Where the runtime puts each stderr line its services write, across restarts. */
+  logs: ServiceLogBook;
+}
+
+/**
+ * Lines kept per service. Services log only what goes wrong, throttled (services/runtime/log.ts), so a
+ * run writes hundreds; the cap bounds memory when one logs in a loop (about 300 bytes a line).
+ */
+export const SERVICE_LOG_LINES_KEPT = 20_000;
+
+/** The stderr lines of one deployment's services: the first SERVICE_LOG_LINES_KEPT of each, the rest counted. */
+export interface ServiceLogBook {
+  add(service: string, line: string): void;
+  lines(): ServiceLogLine[];
+  /** Per service: lines beyond the cap, which were counted and not kept. */
+  dropped(): Record<string, number>;
+}
+
+/**
+ * @example
+ *   const logs = createServiceLogBook(['payment-service', 'signup-service']);
+ *   logs.add('payment-service', '{"time":"…","event":"stopping"}');
+ */
+export function createServiceLogBook(
+  services: readonly string[],
+  keptPerService = SERVICE_LOG_LINES_KEPT,
+): ServiceLogBook {
+  // One list in arrival order, so the services' lines stay interleaved as they happened.
+  const kept: ServiceLogLine[] = [];
+  const counts = new Map<string, { kept: number; dropped: number }>(
+    services.map((service) => [service, { kept: 0, dropped: 0 }]),
+  );
+  return {
+    add: (service, line) => {
+      let count = counts.get(service);
+      if (!count) counts.set(service, (count = { kept: 0, dropped: 0 }));
+      if (count.kept >= keptPerService) {
+        count.dropped += 1;
+        return;
+      }
+      count.kept += 1;
+      kept.push({ service, line });
+    },
+    lines: () => [...kept],
+    dropped: () => Object.fromEntries([...counts].map(([service, count]) => [service, count.dropped])),
+  };
 }
 
 /**
@@ -96,6 +142,8 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
     },
     resources: Object.fromEntries(serviceNames.map((name) => [name, parts.resources(name)])),
     dnsQueryCount: (name) => parts.dnsServer.queryCount(name),
+    serviceLogs: () => parts.logs.lines(),
+    droppedLogLines: () => parts.logs.dropped(),
     apply: (action: RuntimeAction): Promise<Undo> => applyRuntimeAction(target, action),
     observe: (action: RuntimeAction) => observeRuntimeAction(target, action),
     stop,

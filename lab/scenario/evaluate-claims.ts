@@ -60,6 +60,27 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
           (entry) => entry.service === metric.service && entry.phase === at.phase,
         )?.[metric.field] ?? null
       );
+    case 'trace': {
+      const traces = routePhase(at)?.traces;
+      if (!traces) return null;
+      switch (metric.field) {
+        case 'tracedShare':
+          return traces.requests === 0
+            ? null
+            : Math.round((traces.withSpans / traces.requests) * 1000) / 1000;
+        case 'failureOutboundShare':
+          return traces.failures.outboundShareP50;
+        case 'failureCalleeSawShare':
+          return traces.failures.calleeSawShare;
+        case 'failureAttempts':
+          return traces.failures.attemptsP50;
+        case 'successAttempts':
+          return traces.successes.attemptsP50;
+        case 'successServices':
+          return traces.successes.servicesP50;
+      }
+      break;
+    }
     default:
       return metric satisfies never;
   }

@@ -51,7 +51,7 @@ export interface DeploymentPlan {
   /** The variant's name (`split/retry`), the prefix of every log line. */
   label: VariantName;
   deployment: DeploymentName;
-  start: Required<DeploymentOptions>;
+  start: Required<Pick<DeploymentOptions, 'settings' | 'quotas'>>;
   durationS: number;
   /** The steady load on every route, then the floods. */
   load: PlannedLoad[];

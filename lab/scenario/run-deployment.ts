@@ -40,6 +40,7 @@ import type {
   StartedLab,
 } from '../runtime/runtime.ts';
 import { ROUTES, ROUTE_TARGETS, type RouteName } from '../vocabulary/topology.ts';
+import { collectDeploymentTraces, type DeploymentTraces } from './collect-traces.ts';
 import { problemsOfEvidence } from './judge-validity.ts';
 import type { DeploymentPlan, PlannedFault, PlannedPhase } from './plan-deployment.ts';
 
@@ -110,6 +111,8 @@ interface RunContext {
   /** The observed fault timeline, step by step as the runner reads it back. */
   evidence: FaultEvidence[];
   watcher: RunWatcher;
+  /** Whether each request carries its own trace id (the lab has a trace collector). */
+  tracing: boolean;
 }
 
 /** Throws the lab's INTERRUPTED error once Ctrl-C (the signal) has aborted the run. */
@@ -361,6 +364,7 @@ async function driveWithFaults(
       startedAtMs,
       signal: context.signal,
       onOutcome: (outcome) => tally.outcome(outcome),
+      traceRequests: context.tracing,
     });
   } catch (error) {
     tally.stop();
@@ -476,6 +480,21 @@ export function aggregateDeployment(
       })),
     ),
     audit: measured.audit,
+  };
+}
+
+/** The deployment's results with what its traces showed: per phase, and the exemplars. */
+function withTraces(result: DeploymentResult, traces: DeploymentTraces): DeploymentResult {
+  return {
+    ...result,
+    routes: result.routes.map((route) => ({
+      ...route,
+      phases: route.phases.map((phase) => {
+        const phaseTraces = traces.phaseTraces(route.route, phase.phase);
+        return phaseTraces ? { ...phase, traces: phaseTraces } : phase;
+      }),
+    })),
+    exemplars: traces.exemplars,
   };
 }
 
@@ -599,6 +618,7 @@ export async function runDeployment(
     },
     evidence: [],
     watcher: options.watcher ?? NO_WATCHER,
+    tracing: lab.traces !== undefined,
   };
   let stoppedAtMs: number | null = null;
   if (context.signal.aborted) stoppedAtMs = steps.now();
@@ -606,6 +626,7 @@ export async function runDeployment(
 
   let driven: Driven | undefined;
   let audit: AuditResult | undefined;
+  let traces: DeploymentTraces | undefined;
   let resources: Record<string, string> = {};
   let failure: { error: unknown } | undefined;
   let stop: StopReason | undefined;
@@ -628,6 +649,13 @@ export async function runDeployment(
       failure = driven.timelineError;
       if (!context.signal.aborted) {
         audit = await settleAndAudit(started, driven.outcomes, context);
+        if (context.tracing)
+          traces = await collectDeploymentTraces(
+            lab.traces,
+            started.serviceLogs(),
+            driven.outcomes,
+            plan.phases.map((phase) => phase.window),
+          );
       } else if (!options.signal?.aborted) {
         // Stopped early: audit what exists while the deployment is still up, if the lab is the reason.
         stop = await whyStopped(lab, internal.signal, failure !== undefined, steps);
@@ -694,7 +722,7 @@ export async function runDeployment(
   ];
   return {
     result: {
-      ...result,
+      ...(traces ? withTraces(result, traces) : result),
       faultEvidence,
       loadHealth,
       ...(stoppedBy ? { partial: true } : {}),

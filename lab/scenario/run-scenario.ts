@@ -32,6 +32,8 @@ export interface RunScenarioOptions {
   batch?: { index: number; count: number; remainingTimelineS: number };
   /** The command line the provenance records (default process.argv). */
   command?: readonly string[];
+  /** Where the lab's trace collector also sends the services' spans: Jaeger, an OTLP endpoint. */
+  traceForwarding?: { name: string; endpoint: string }[];
 }
 
 /** A sortable, unique id for a run: `2025-01-31_12-00-00_partition_a1b2`. */
@@ -65,7 +67,10 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     durationS: scenario.durationS,
     ...(options.batch ? { batch: options.batch } : {}),
   });
-  const lab = await options.runtime.start({ log: options.log });
+  const lab = await options.runtime.start({
+    log: options.log,
+    ...(options.traceForwarding ? { traceForwarding: options.traceForwarding } : {}),
+  });
   let results: RunResults;
   try {
     options.log(`topology infrastructure ready in ${Math.round(performance.now() - wallStart)} ms`);
@@ -128,6 +133,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       faults: faultWindows(scenario),
       deployments,
       hypothesis: { held: claims.every((claim) => claim.held), claims },
+      tracing: lab.traces.summary(),
       provenance,
       validity: judgeValidity(problems),
     };

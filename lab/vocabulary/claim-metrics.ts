@@ -36,6 +36,17 @@ export const SERVICE_FIELDS = [
 ] as const;
 export type ServiceField = (typeof SERVICE_FIELDS)[number];
 
+/** What the traces of a phase's requests show (lab/tracing/summarize-phase-traces.ts). */
+export const TRACE_FIELDS = [
+  'tracedShare',
+  'failureOutboundShare',
+  'failureCalleeSawShare',
+  'failureAttempts',
+  'successAttempts',
+  'successServices',
+] as const;
+export type TraceField = (typeof TRACE_FIELDS)[number];
+
 /** What a parsed metric points at; `measureClaimMetric` in evaluate-claims.ts switches over `family`. */
 export type ClaimMetric =
   | {
@@ -50,7 +61,8 @@ export type ClaimMetric =
   | { family: 'recoverySeconds' }
   | { family: 'causeShare'; cause: string }
   | { family: 'audit'; count: AuditCount }
-  | { family: 'service'; service: ServiceName; field: ServiceField };
+  | { family: 'service'; service: ServiceName; field: ServiceField }
+  | { family: 'trace'; field: TraceField };
 
 export type ClaimMetricFamily = ClaimMetric['family'];
 
@@ -60,7 +72,7 @@ interface ClaimMetricSpec {
   /** What it measures, in plain words. */
   measures: string;
   /** Where the value comes from. */
-  source: 'route phase' | 'route recovery' | 'audit' | 'service metrics';
+  source: 'route phase' | 'route recovery' | 'audit' | 'service metrics' | 'route traces';
   unit: (metric: ClaimMetric) => ClaimUnit;
   /** Parses the parameters after the family name; returns a problem in words when they are wrong. */
   parse: (parameters: string[]) => ClaimMetric | string;
@@ -69,7 +81,7 @@ interface ClaimMetricSpec {
 /** The families written as a bare name. */
 type ParameterlessFamily = Exclude<
   ClaimMetric,
-  { cause: string } | { count: string } | { service: string }
+  { cause: string } | { count: string } | { service: string } | { field: string }
 >['family'];
 
 const noParameters =
@@ -173,6 +185,23 @@ export const CLAIM_METRICS = {
       return { family: 'service', service, field };
     },
   },
+  trace: {
+    syntax: `trace:<${TRACE_FIELDS.join('|')}>`,
+    measures:
+      "what the traces of the phase's requests show: tracedShare (requests whose trace reached the lab), " +
+      "failureOutboundShare (median share of a failing request's time spent waiting on payment-service), " +
+      'failureCalleeSawShare (share of failing calls that payment-service saw at all), failureAttempts / ' +
+      'successAttempts (median HTTP attempts to payment-service), successServices (median services per trace)',
+    source: 'route traces',
+    unit: (metric) =>
+      metric.family === 'trace' && /Attempts|Services/.test(metric.field) ? 'count' : 'ratio',
+    parse: (parameters) => {
+      const [field] = parameters;
+      return parameters.length === 1 && isOneOf(TRACE_FIELDS, field)
+        ? { family: 'trace', field }
+        : `trace needs one of ${TRACE_FIELDS.join(', ')}, e.g. trace:failureOutboundShare`;
+    },
+  },
 } as const satisfies Record<ClaimMetricFamily, ClaimMetricSpec>;
 
 export const CLAIM_METRIC_FAMILIES = Object.keys(CLAIM_METRICS) as ClaimMetricFamily[];
@@ -239,4 +268,5 @@ export type ClaimMetricText =
   | FamilyWithoutParameters<ClaimMetric>
   | `causeShare:${string}`
   | `audit:${AuditCount}`
-  | `service:${ServiceName}:${ServiceField}`;
+  | `service:${ServiceName}:${ServiceField}`
+  | `trace:${TraceField}`;

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LabError } from '../../lab/errors.ts';
 import { allDatabases, planWiring, serviceEnvironment } from '../../lab/runtime/deployment-wiring.ts';
 import type { StartedDnsServer } from '../../lab/runtime/dns-server.ts';
-import { startWiredDeployment, type DeploymentParts } from '../../lab/runtime/start-wired-deployment.ts';
+import {
+  createServiceLogBook,
+  startWiredDeployment,
+  type DeploymentParts,
+} from '../../lab/runtime/start-wired-deployment.ts';
 import { LINK_NAMES, linksOf, type LinkName } from '../../lab/vocabulary/topology.ts';
 
 const addresses = {
@@ -127,6 +131,7 @@ describe('startWiredDeployment', () => {
       serviceState: async () => ({ running: true, evidence: 'pid 1 running' }),
       log: () => undefined,
       leftovers: async () => [],
+      logs: createServiceLogBook(['payment-service', 'signup-service']),
     };
   }
 
@@ -153,5 +158,26 @@ describe('startWiredDeployment', () => {
     );
     await expect(failed).rejects.toMatchObject({ code: 'CONTAINER_START' });
     expect(undone).toEqual(['link removed']);
+  });
+});
+
+describe('createServiceLogBook', () => {
+  it('keeps lines in arrival order, at most the cap per service, and counts the rest', () => {
+    const logs = createServiceLogBook(['payment-service', 'signup-service'], 2);
+    for (const line of ['p1', 'p2', 'p3', 'p4']) logs.add('payment-service', line);
+    logs.add('signup-service', 's1');
+    expect(logs.lines()).toEqual([
+      { service: 'payment-service', line: 'p1' },
+      { service: 'payment-service', line: 'p2' },
+      { service: 'signup-service', line: 's1' },
+    ]);
+    expect(logs.dropped()).toEqual({ 'payment-service': 2, 'signup-service': 0 });
+  });
+
+  it('hands out a copy: what the caller does with it does not change the book', () => {
+    const logs = createServiceLogBook(['monolith']);
+    logs.add('monolith', '{"event":"stopping"}');
+    logs.lines().pop();
+    expect(logs.lines()).toHaveLength(1);
   });
 });

@@ -95,6 +95,8 @@ function fakeRun(options: FakeOptions = {}) {
       databases: { users: 'users-url', payments: 'payments-url' },
       resources: { 'fake-service': '1 CPU' },
       dnsQueryCount: () => 0,
+      serviceLogs: () => [],
+      droppedLogLines: () => ({ 'fake-service': 0 }),
       apply: async (action) => {
         const name = nameOf(action);
         if (name === options.failApply) {
@@ -121,6 +123,16 @@ function fakeRun(options: FakeOptions = {}) {
     runtime: 'fake',
     details: { engine: 'none' },
     failed: labFailure.signal,
+    traces: {
+      endpoint: 'http://fake/otlp',
+      spans: () => [],
+      trace: () => [],
+      settle: async () => undefined,
+      summary: () => ({ spansReceived: 0, tracesReceived: 0, exportedTo: [], forwardFailures: 0 }),
+      losses: () => ({ malformedBatches: 0, unsupportedBatches: 0, droppedSpans: 0 }),
+      stop: async () => undefined,
+      [Symbol.asyncDispose]: async () => undefined,
+    },
     startDeployment: async (deployment) => {
       calls.push(`start ${deployment}`);
       if (options.abortAtS === 'start') controller.abort();

@@ -5,8 +5,8 @@ import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
 import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
 import { postgresUrl, recreateDatabases } from '../postgres-admin.ts';
-import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
-import { startWiredDeployment } from '../start-wired-deployment.ts';
+import type { LabLog, Runtime, RuntimeStartOptions, StartedDeployment, StartedLab } from '../runtime.ts';
+import { createServiceLogBook, startWiredDeployment } from '../start-wired-deployment.ts';
 import { stopCalmly } from '../stop-calmly.ts';
 import { createLink, removeLink } from '../toxiproxy-links.ts';
 import { allStarted } from './all-started.ts';
@@ -48,11 +48,14 @@ export interface ContainersRuntimeOptions {
 export function containersRuntime(options: ContainersRuntimeOptions = {}): Runtime {
   return {
     name: 'containers',
-    start: (startOptions) => startContainersLab(options, startOptions.log),
+    start: (startOptions) => startContainersLab(options, startOptions),
   };
 }
 
-async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog): Promise<StartedLab> {
+async function startContainersLab(
+  options: ContainersRuntimeOptions,
+  { log, traceForwarding }: RuntimeStartOptions,
+): Promise<StartedLab> {
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs.containers;
   const client = await connectDocker();
   await reapLeftovers(client, log);
@@ -64,8 +67,15 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
   const identity = newRunIdentity();
   const teardown = new AsyncDisposableStack();
   try {
-    const infrastructure = await startInfrastructure({ client, images, identity, startTimeoutMs, teardown });
-    const { network, dnsServer } = infrastructure;
+    const infrastructure = await startInfrastructure({
+      client,
+      images,
+      identity,
+      startTimeoutMs,
+      teardown,
+      traceForwarding,
+    });
+    const { network, dnsServer, traces } = infrastructure;
     const deployments = new Set<StartedDeployment>();
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
@@ -93,6 +103,7 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
         nodeImage: describeImage(images.node),
         servicesImage: describeImage(images.services),
         dns: `lab DNS server on udp ${dnsServer.address} (the network's gateway)`,
+        traces: `OTLP/HTTP receiver on ${traces.endpoint} (the network's gateway)`,
         toxiproxyApi: infrastructure.toxiproxyClient.host,
         quotas: `defaults ${Object.entries(DEFAULT_QUOTAS)
           .map(([service, quota]) => `${service} ${describeQuota(quota)}`)
@@ -104,15 +115,18 @@ async function startContainersLab(options: ContainersRuntimeOptions, log: LabLog
         const started = await startContainersDeployment(wiring, {
           infrastructure,
           settings: deploymentOptions?.settings ?? {},
+          tracing: deploymentOptions?.tracing ?? true,
           quotas: mergeQuotas(options.quotas, deploymentOptions?.quotas),
           serviceEnv: options.serviceEnv ?? {},
           startTimeoutMs,
           log,
+          logs: createServiceLogBook(wiring.services.map((service) => service.name)),
         });
         deployments.add(started);
         return started;
       },
       failed: watchdog.failed,
+      traces,
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -208,6 +222,7 @@ async function startContainersDeployment(
     kill: (name) => killServiceContainer(infrastructure.client, running(name)),
     serviceState: (name) => serviceContainerState(infrastructure.client, running(name)),
     log: context.log,
+    logs: context.logs,
     leftovers: async () => {
       const docker = infrastructure.client.container.dockerode;
       const ids = [...services.values()].flatMap((service) => [service.container, service.sandbox]);

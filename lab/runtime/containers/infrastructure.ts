@@ -4,6 +4,7 @@ import { ToxiProxyContainer, type StartedToxiProxyContainer } from '@testcontain
 import { Network, Wait, type ContainerRuntimeClient, type StartedNetwork } from 'testcontainers';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { LabError } from '../../errors.ts';
+import { startTraceCollector, type TraceCollector } from '../../tracing/trace-collector.ts';
 import { LINKS, type LinkName } from '../../vocabulary/topology.ts';
 import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
 import type { PostgresConnection } from '../postgres-admin.ts';
@@ -48,11 +49,13 @@ export interface Infrastructure {
   /** PostgreSQL as the host (the lab, the audit) reaches it: through its mapped port. */
   postgresFromHost: PostgresConnection;
   dnsServer: StartedDnsServer;
+  /** The lab's OTLP receiver, on the network's gateway like the DNS server: where the services export spans. */
+  traces: TraceCollector;
 }
 
 /**
- * Starts the lab's network, the lab's DNS server on the network's gateway, and the Toxiproxy and
- * PostgreSQL containers. Each piece registers its stop on `teardown` as soon as it runs, so a start that
+ * Starts the lab's network, the lab's DNS server and trace collector on the network's gateway, and the
+ * Toxiproxy and PostgreSQL containers. Each piece registers its stop on `teardown` as soon as it runs, so a start that
  * fails halfway leaves nothing behind once the caller disposes it.
  *
  * @example
@@ -64,6 +67,8 @@ export async function startInfrastructure(options: {
   identity: RunIdentity;
   startTimeoutMs: number;
   teardown: AsyncDisposableStack;
+  /** Where the trace collector also sends every batch of spans. */
+  traceForwarding?: { name: string; endpoint: string }[];
 }): Promise<Infrastructure> {
   const { client, images, identity, startTimeoutMs, teardown } = options;
   const network = await new Network({ nextUuid: () => identity.networkName }).start();
@@ -71,6 +76,10 @@ export async function startInfrastructure(options: {
   const gateway = await networkGateway(client, network);
   // The lab's DNS server listens on the network's gateway: the host's address as containers see it.
   const dnsServer = teardown.use(await startDnsServer(gateway));
+  // Registered before the deployments' stop, so it stops after them and their last spans land.
+  const traces = teardown.use(
+    await startTraceCollector({ host: gateway, forwardTo: options.traceForwarding }),
+  );
   const postgresPassword = randomBytes(18).toString('base64url');
   const [toxiproxy, postgres] = await allStarted([
     startToxiproxy(images, network, identity, startTimeoutMs).then((started) => {
@@ -99,6 +108,7 @@ export async function startInfrastructure(options: {
       password: postgresPassword,
     },
     dnsServer,
+    traces,
   };
 }
 

@@ -1,6 +1,10 @@
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../errors.ts';
 import { findFreePort } from '../ports.ts';
+import type { ServiceLogBook } from '../start-wired-deployment.ts';
 import { describeQuota, quotaFor, type QuotaOverrides } from '../../vocabulary/quotas.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { SERVICE_PORT } from './network-addresses.ts';
@@ -8,14 +12,24 @@ import { publishedOnLoopback } from './published-on-loopback.ts';
 
 const LoopbackContainer = publishedOnLoopback(GenericContainer);
 
+/**
+ * SIGTERM, then SIGKILL after this long, as local stops its children. testcontainers' default is 0 s:
+ * the service was killed before it could write `stopping` or send the spans still in its batch.
+ */
+const SERVICE_STOP_GRACE_MS = 3_000;
+
 /** What every service container of one deployment shares. */
 export interface ServiceContainerOptions {
-  infrastructure: Pick<Infrastructure, 'images' | 'identity' | 'network'>;
+  /** False: an empty OTEL_EXPORTER_OTLP_ENDPOINT, which turns the services' tracing off. */
+  tracing?: boolean;
+  infrastructure: Pick<Infrastructure, 'client' | 'images' | 'identity' | 'network' | 'traces'>;
   quotas: QuotaOverrides;
   /** Extra environment for every service (tests), then the variant's settings, then the wiring's own. */
   serviceEnv: Record<string, string>;
   settings: Record<string, string>;
   startTimeoutMs: number;
+  /** The deployment's log book: every service's stderr lines, across restarts. */
+  logs: ServiceLogBook;
 }
 
 export interface RunningService {
@@ -24,6 +38,8 @@ export interface RunningService {
   container: StartedTestContainer;
   hostPort: number;
   quota: string;
+  /** Follows the service's stderr into the log book; told to follow on after a restart. */
+  stderr: StderrFollower;
 }
 
 /**
@@ -52,8 +68,9 @@ async function startSandbox(options: ServiceContainerOptions, service: string, h
 }
 
 /**
- * Starts one service as its sandbox and its own container, with its CPU and memory quota, and registers
- * their stops on `teardown` (the sandbox's first, so it is stopped last).
+ * Starts one service as its sandbox and its own container, with its CPU and memory quota, follows its
+ * stderr into the log book, and registers their stops on `teardown` (the sandbox's first, so it is
+ * stopped last).
  *
  * @example
  *   const running = await startServiceContainer(options, 'payment-service', { DATABASE_URL }, teardown);
@@ -82,14 +99,27 @@ export async function startServiceContainer(
         SERVICE_NAME: service,
         ...options.serviceEnv,
         ...options.settings,
+        // After the settings: the lab reads every span from its own collector (it forwards them on).
+        OTEL_EXPORTER_OTLP_ENDPOINT: options.tracing === false ? '' : infrastructure.traces.endpoint,
+        OTEL_SERVICE_NAME: service,
         ...env,
       })
       .withResourcesQuota({ cpu: quota.cpu, memory: quota.memoryMiB / 1024 })
       .withWaitStrategy(Wait.forLogMessage(/"event":"listening"/))
       .withStartupTimeout(options.startTimeoutMs)
       .start();
-    teardown.defer(() => container.stop().then(() => undefined));
-    return { sandbox, container, hostPort, quota: describeQuota(quota) };
+    // Set once the follow is attached; the stop must work without it when attaching fails.
+    const follower: { attached?: StderrFollower } = {};
+    teardown.defer(async () => {
+      await container.stop({ timeout: SERVICE_STOP_GRACE_MS });
+      // After the stop: the lines written on the way out (`stopping`) arrive before the log is let go.
+      await follower.attached?.close();
+    });
+    const stderr = await followStderr(infrastructure.client, container.getId(), (line) =>
+      options.logs.add(service, line),
+    );
+    follower.attached = stderr;
+    return { sandbox, container, hostPort, quota: describeQuota(quota), stderr };
   } catch (error) {
     throw new LabError('CONTAINER_START', `the ${service} container did not start: ${String(error)}`, {
       cause: error,
@@ -109,6 +139,7 @@ export async function killServiceContainer(
   await container.kill({ signal: 'SIGKILL' });
   return async () => {
     await container.start();
+    await running.stderr.resume();
   };
 }
 
@@ -126,4 +157,88 @@ export async function serviceContainerState(
     running: state.Running,
     evidence: `container ${state.Status}, Running ${state.Running}, ExitCode ${state.ExitCode}${oom}`,
   };
+}
+
+/** How long the lines of a container that stopped may take to arrive before the lab lets go of its log. */
+const LOG_DRAIN_MS = 2_000;
+
+export interface StderrFollower {
+  /** After `docker start`: waits for the last process's lines, then follows the new one's. */
+  resume(): Promise<void>;
+  /** Waits (at most LOG_DRAIN_MS) for the lines of a stopped container, then stops following. */
+  close(): Promise<void>;
+}
+
+/**
+ * Follows a container's stderr line by line: the service's log, as on local (stdout carries only the
+ * `listening` line). Docker ends a follow when the container dies, so a restart follows again from the second of the
+ * last kept line; Docker's per-line timestamps (nanoseconds) then tell which lines were kept already.
+ * testcontainers' log consumer cannot do this: it is attached once, merges stdout and stderr, and
+ * carries no timestamps.
+ */
+async function followStderr(
+  client: Infrastructure['client'],
+  containerId: string,
+  onLine: (line: string) => void,
+): Promise<StderrFollower> {
+  const docker = client.container.dockerode;
+  let lastKeptNs = -1n;
+  let following: { stream: NodeJS.ReadableStream; ended: Promise<void> } | undefined;
+
+  const follow = async (): Promise<void> => {
+    const keptBefore = lastKeptNs;
+    const stream = await docker.getContainer(containerId).logs({
+      follow: true,
+      stdout: false,
+      stderr: true,
+      timestamps: true,
+      since: keptBefore < 0n ? 0 : Number(keptBefore / 1_000_000_000n),
+    });
+    // As testcontainers does: an open log stream must not keep the lab's process alive.
+    (stream as { socket?: Socket }).socket?.unref();
+    const stderr = new PassThrough({ encoding: 'utf8' });
+    docker.modem.demuxStream(stream, new PassThrough(), stderr);
+    stream.on('end', () => stderr.end());
+    stream.on('error', () => stderr.end());
+    const lines = createInterface({ input: stderr, crlfDelay: Infinity });
+    lines.on('line', (stamped) => {
+      const space = stamped.indexOf(' ');
+      const atNs = space > 0 ? timestampNs(stamped.slice(0, space)) : undefined;
+      if (atNs === undefined) {
+        onLine(stamped);
+      } else if (atNs > keptBefore) {
+        // Not kept yet: a line at or before the last one kept came again from the resumed follow's second.
+        if (atNs > lastKeptNs) lastKeptNs = atNs;
+        onLine(stamped.slice(space + 1));
+      }
+    });
+    following = { stream, ended: new Promise((resolve) => lines.once('close', resolve)) };
+  };
+  const letGo = async (): Promise<void> => {
+    if (!following) return;
+    const { stream, ended } = following;
+    following = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, LOG_DRAIN_MS)))]);
+    clearTimeout(timer);
+    (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  };
+
+  await follow();
+  return {
+    resume: async () => {
+      await letGo();
+      await follow();
+    },
+    close: letGo,
+  };
+}
+
+/** Docker's RFC 3339 log timestamp (`2026-11-30T21:25:34.123456789Z`) in nanoseconds since the epoch. */
+function timestampNs(stamp: string): bigint | undefined {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(stamp);
+  if (!match?.[1]) return undefined;
+  const wholeSecondsMs = Date.parse(`${match[1]}Z`);
+  if (Number.isNaN(wholeSecondsMs)) return undefined;
+  return BigInt(wholeSecondsMs) * 1_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'));
 }

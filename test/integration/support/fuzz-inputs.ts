@@ -448,7 +448,16 @@ export const method: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,12}$/) },
 );
 
-const KNOWN_PATHS = ['/signup', '/pay', '/checkout', '/charge', '/charges', '/healthz', '/metrics', '/metrics.json'];
+const KNOWN_PATHS = [
+  '/signup',
+  '/pay',
+  '/checkout',
+  '/charge',
+  '/charges',
+  '/healthz',
+  '/metrics',
+  '/metrics.json',
+];
 
 /** Request targets: known paths and their near misses, encoded, absolute, very long, raw bytes. */
 export const target: fc.Arbitrary<Buffer> = fc.oneof(
