@@ -51,7 +51,7 @@ export default defineScenario({
       id: 'split-checkout-costs-more',
       says:
         'Split checkout is not faster than monolith checkout: the extra hop and commit are not free ' +
-        '(x1.19 to x1.54 over 6 local runs with the cheap hash).',
+        '(x1.19 to x1.55 over 7 local runs with the cheap hash).',
       deployment: 'split',
       route: 'checkout',
       phase: 'steady',
