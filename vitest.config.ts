@@ -16,6 +16,7 @@ const RUNTIME_FILES = [
   'test/integration/retry-storm.test.ts',
   'test/integration/interactive-lab.test.ts',
   'test/integration/runtime-traces.test.ts',
+  'test/integration/partition-traces.test.ts',
 ];
 
 const serial = {
