@@ -8,6 +8,7 @@
  * comes into view: a page may hold dozens, and drawing them all up front would stall it. The script
  * runs once per page however many deployments include it, after the page's ECharts has loaded.
  */
+import { LAZY_CHARTS_FUNCTION } from './lazy-charts-script.ts';
 import type { DeploymentResult } from '../results.ts';
 import type { LogLine, SpanRecord, TraceExemplar } from '../tracing/trace-schema.ts';
 import { ROUTE_ORDER } from './charts.ts';
@@ -309,6 +310,8 @@ export const WATERFALL_SCRIPT = String.raw`
   if (window.splitlabWaterfalls) return;
   window.splitlabWaterfalls = true;
 
+  ${LAZY_CHARTS_FUNCTION}
+
   function start() {
     var root = document.documentElement;
     var specs = [];
@@ -329,53 +332,13 @@ export const WATERFALL_SCRIPT = String.raw`
       return;
     }
 
-    var charts = [];
-    var drawn = 0;
-    function draw(spec) {
-      var element = spec && document.getElementById(spec.id);
-      if (!element || element.getAttribute('data-drawn')) return;
-      element.setAttribute('data-drawn', 'true');
-      var option = spec.option;
-      option.tooltip.formatter = function (params) { return (params.data && params.data.tip) || ''; };
-      try {
-        var chart = echarts.init(element, null, { renderer: 'canvas' });
-        chart.setOption(option);
-        charts.push(chart);
-        drawn += 1;
-        root.dataset.waterfallsDrawn = String(drawn);
-      } catch (error) {
-        element.classList.add('chart-problem');
-        element.textContent = 'This waterfall could not be drawn: ' + error;
-      }
-    }
-    function drawAll() { specs.forEach(draw); }
-    if ('IntersectionObserver' in window) {
-      var byId = {};
-      var observer = new IntersectionObserver(function (entries) {
-        entries.forEach(function (entry) {
-          if (!entry.isIntersecting) return;
-          observer.unobserve(entry.target);
-          draw(byId[entry.target.id]);
-        });
-      }, { rootMargin: '400px 0px' });
-      specs.forEach(function (spec) {
-        var element = document.getElementById(spec.id);
-        byId[spec.id] = spec;
-        if (element) observer.observe(element);
-      });
-    } else {
-      drawAll();
-    }
-    window.addEventListener('beforeprint', function () {
-      drawAll();
-      charts.forEach(function (chart) { chart.resize(); });
-    });
-    var pending = 0;
-    window.addEventListener('resize', function () {
-      cancelAnimationFrame(pending);
-      pending = requestAnimationFrame(function () {
-        charts.forEach(function (chart) { chart.resize(); });
-      });
+    drawChartsLazily(specs, {
+      rootMargin: '400px 0px',
+      counter: 'waterfallsDrawn',
+      what: 'waterfall',
+      prepare: function (option) {
+        option.tooltip.formatter = function (params) { return (params.data && params.data.tip) || ''; };
+      },
     });
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

@@ -4,6 +4,7 @@
  * command for two of them. The page is static: its inline script only draws the charts and fills in
  * the command, and it carries the chart library only when it has a chart to draw.
  */
+import { LAZY_CHARTS_FUNCTION } from './lazy-charts-script.ts';
 import type { RunResults } from '../results.ts';
 import { formatDuration, formatTimestamp } from './format.ts';
 import { html, inlineScript, jsonForScript, raw, type SafeHtml } from './html.ts';
@@ -236,6 +237,8 @@ export const INDEX_PAGE_SCRIPT = String.raw`
     });
   }
 
+  ${LAZY_CHARTS_FUNCTION}
+
   var specsElement = document.getElementById('splitlab-trend-charts');
   var specs = specsElement ? JSON.parse(specsElement.textContent || '[]') : [];
   root.dataset.chartsTotal = String(specs.length);
@@ -270,54 +273,14 @@ export const INDEX_PAGE_SCRIPT = String.raw`
     }
   }
 
-  var charts = [];
-  var drawn = 0;
-  function draw(spec) {
-    var element = document.getElementById(spec.id);
-    if (!element || element.getAttribute('data-drawn')) return;
-    element.setAttribute('data-drawn', 'true');
-    var option = spec.option;
-    option.yAxis.axisLabel.formatter = function (value) { return formatValue(spec.unit, spec.signed, value); };
-    option.tooltip.formatter = function (params) { return (params.data && params.data.tip) || ''; };
-    try {
-      var chart = echarts.init(element, null, { renderer: 'canvas' });
-      chart.setOption(option);
-      charts.push(chart);
-      drawn += 1;
-      root.dataset.chartsDrawn = String(drawn);
-    } catch (error) {
-      element.classList.add('chart-problem');
-      element.textContent = 'This chart could not be drawn: ' + error;
-    }
-  }
-  function drawAll() { specs.forEach(draw); }
-  if ('IntersectionObserver' in window) {
-    var byId = {};
-    var observer = new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (!entry.isIntersecting) return;
-        observer.unobserve(entry.target);
-        draw(byId[entry.target.id]);
-      });
-    }, { rootMargin: '300px 0px' });
-    specs.forEach(function (spec) {
-      var element = document.getElementById(spec.id);
-      byId[spec.id] = spec;
-      if (element) observer.observe(element);
-    });
-  } else {
-    drawAll();
-  }
-  window.addEventListener('beforeprint', function () {
-    drawAll();
-    charts.forEach(function (chart) { chart.resize(); });
-  });
-  var pending = 0;
-  window.addEventListener('resize', function () {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(function () {
-      charts.forEach(function (chart) { chart.resize(); });
-    });
+  drawChartsLazily(specs, {
+    rootMargin: '300px 0px',
+    counter: 'chartsDrawn',
+    what: 'chart',
+    prepare: function (option, spec) {
+      option.yAxis.axisLabel.formatter = function (value) { return formatValue(spec.unit, spec.signed, value); };
+      option.tooltip.formatter = function (params) { return (params.data && params.data.tip) || ''; };
+    },
   });
 })();
 `;

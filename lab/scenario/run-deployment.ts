@@ -111,8 +111,6 @@ interface RunContext {
   /** The observed fault timeline, step by step as the runner reads it back. */
   evidence: FaultEvidence[];
   watcher: RunWatcher;
-  /** Whether each request carries its own trace id (the lab has a trace collector). */
-  tracing: boolean;
 }
 
 /** Throws the lab's INTERRUPTED error once Ctrl-C (the signal) has aborted the run. */
@@ -364,7 +362,8 @@ async function driveWithFaults(
       startedAtMs,
       signal: context.signal,
       onOutcome: (outcome) => tally.outcome(outcome),
-      traceRequests: context.tracing,
+      // Every lab has a trace collector, so every request carries its own trace id.
+      traceRequests: true,
     });
   } catch (error) {
     tally.stop();
@@ -618,7 +617,6 @@ export async function runDeployment(
     },
     evidence: [],
     watcher: options.watcher ?? NO_WATCHER,
-    tracing: lab.traces !== undefined,
   };
   let stoppedAtMs: number | null = null;
   if (context.signal.aborted) stoppedAtMs = steps.now();
@@ -649,13 +647,12 @@ export async function runDeployment(
       failure = driven.timelineError;
       if (!context.signal.aborted) {
         audit = await settleAndAudit(started, driven.outcomes, context);
-        if (context.tracing)
-          traces = await collectDeploymentTraces(
-            lab.traces,
-            started.serviceLogs(),
-            driven.outcomes,
-            plan.phases.map((phase) => phase.window),
-          );
+        traces = await collectDeploymentTraces(
+          lab.traces,
+          started.serviceLogs(),
+          driven.outcomes,
+          plan.phases.map((phase) => phase.window),
+        );
       } else if (!options.signal?.aborted) {
         // Stopped early: audit what exists while the deployment is still up, if the lab is the reason.
         stop = await whyStopped(lab, internal.signal, failure !== undefined, steps);
