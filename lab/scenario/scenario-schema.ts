@@ -10,6 +10,7 @@ import {
   type Fault,
   type FaultKind,
 } from '../vocabulary/faults.ts';
+import { SERVICE_VERSIONS } from '../../services/runtime/service-version.ts';
 import { DEPLOYMENTS, LINK_NAMES, ROUTES } from '../vocabulary/topology.ts';
 import { POLICIES, defaultVariants } from '../vocabulary/variants.ts';
 import type { ScenarioDefinition } from './scenario-definition.ts';
@@ -47,6 +48,29 @@ const link = z.enum(LINK_NAMES, {
 const direction = oneOf(DIRECTIONS);
 const databaseTarget = oneOf(DATABASE_TARGETS);
 
+/** An open-model rate or a closed-model pool of connections (lab/vocabulary/load-models.ts). */
+export const routeLoadModelSchema = z.discriminatedUnion(
+  'model',
+  [
+    z.object({
+      model: z.literal('open'),
+      ratePerSecond: z
+        .number({ error: 'must be more than 0 and at most 1000' })
+        .gt(0, 'must be more than 0 and at most 1000')
+        .max(1000, 'must be more than 0 and at most 1000'),
+    }),
+    z.object({
+      model: z.literal('closed'),
+      connections: z
+        .number({ error: 'must be a whole number from 1 to 256' })
+        .int('must be a whole number from 1 to 256')
+        .min(1, 'must be a whole number from 1 to 256')
+        .max(256, 'must be a whole number from 1 to 256'),
+    }),
+  ],
+  { error: "must be { model: 'open', ratePerSecond } or { model: 'closed', connections }" },
+);
+
 /** One schema per fault kind; the mapped type makes the compiler reject a kind left out or mistyped. */
 const FAULT_SCHEMAS = {
   latency: z.object({
@@ -80,6 +104,13 @@ const FAULT_SCHEMAS = {
     mode: oneOf(DNS_FAILURE_MODES),
   }),
   crash: z.object({ kind: z.literal('crash'), service: oneOf(SERVICES) }),
+  stall: z.object({ kind: z.literal('stall'), service: oneOf(SERVICES) }),
+  deploy: z.object({
+    kind: z.literal('deploy'),
+    service: oneOf(SERVICES),
+    version: oneOf(SERVICE_VERSIONS).optional(),
+    drainMs: between(0, 120_000, 'must be between 0 and 120000 milliseconds'),
+  }),
   dbOutage: z.object({ kind: z.literal('dbOutage'), target: databaseTarget }),
   dbLatency: z.object({
     kind: z.literal('dbLatency'),
@@ -90,10 +121,7 @@ const FAULT_SCHEMAS = {
   flood: z.object({
     kind: z.literal('flood'),
     route: oneOf(ROUTES),
-    ratePerSecond: z
-      .number({ error: 'must be more than 0 and at most 1000' })
-      .gt(0, 'must be more than 0 and at most 1000')
-      .max(1000, 'must be more than 0 and at most 1000'),
+    load: routeLoadModelSchema,
   }),
 } satisfies { [Kind in FaultKind]: z.ZodType<Extract<Fault, { kind: Kind }>> };
 

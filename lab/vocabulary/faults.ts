@@ -1,3 +1,5 @@
+import type { ServiceVersion } from '../../services/runtime/service-version.ts';
+import { describeRouteLoad, type RouteLoadModel } from './load-models.ts';
 import { type DeploymentName, type RouteName, LINKS, type LinkName } from './topology.ts';
 
 /**
@@ -9,6 +11,8 @@ import { type DeploymentName, type RouteName, LINKS, type LinkName } from './top
  *   latency('payment-api', { ms: 200 }) // +200 ms each way
  *   dnsFailure('payment-service', 'nxdomain')
  *   crash('signup-service')             // SIGKILL; restarted when the phase ends
+ *   stall('payment-service')            // frozen (SIGSTOP / docker pause); thawed when the phase ends
+ *   deploy('payment-service', { version: 'v2' }) // SIGTERM, drain, the new version on the same address
  */
 export const DIRECTIONS = ['both', 'upstream', 'downstream'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -31,20 +35,22 @@ export type DnsFailureMode = (typeof DNS_FAILURE_MODES)[number];
 export const DNS_NAMES = ['payment-service'] as const;
 export type DnsName = (typeof DNS_NAMES)[number];
 
-export const SERVICES = ['monolith', 'signup-service', 'payment-service'] as const;
+export const SERVICES = ['monolith', 'modular', 'signup-service', 'payment-service'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** A database fault names a deployment (all its databases) or a domain (the database holding its data). */
-export const DATABASE_TARGETS = ['monolith', 'split', 'signup', 'payment'] as const;
+export const DATABASE_TARGETS = ['monolith', 'modular', 'split', 'signup', 'payment'] as const;
 export type DatabaseTarget = (typeof DATABASE_TARGETS)[number];
 
 export type Fault =
   | LinkFault
   | { kind: 'dnsFailure'; name: DnsName; mode: DnsFailureMode }
   | { kind: 'crash'; service: ServiceName }
+  | { kind: 'stall'; service: ServiceName }
+  | { kind: 'deploy'; service: ServiceName; version?: ServiceVersion; drainMs: number }
   | { kind: 'dbOutage'; target: DatabaseTarget }
   | { kind: 'dbLatency'; target: DatabaseTarget; ms: number; jitterMs: number }
-  | { kind: 'flood'; route: RouteName; ratePerSecond: number };
+  | { kind: 'flood'; route: RouteName; load: RouteLoadModel };
 
 export type FaultKind = Fault['kind'];
 
@@ -66,6 +72,8 @@ const LINK_FAULT_KIND_TABLE = {
 const OTHER_FAULT_KIND_TABLE = {
   dnsFailure: true,
   crash: true,
+  stall: true,
+  deploy: true,
   dbOutage: true,
   dbLatency: true,
   flood: true,
@@ -171,6 +179,40 @@ export function crash(service: ServiceName): Fault {
   return { kind: 'crash', service };
 }
 
+/**
+ * Freezes the service's process (SIGSTOP on the local runtime, `docker pause` on containers) for the phase,
+ * as a long garbage-collection pause or an overloaded host would: connections stay open, nothing is
+ * answered, and everything queued is answered at once when it thaws at the phase end.
+ */
+export function stall(service: ServiceName): Fault {
+  return { kind: 'stall', service };
+}
+
+/** How long a deploy lets the old process drain after SIGTERM before it is killed (as Kubernetes' grace period). */
+export const DEFAULT_DEPLOY_DRAIN_MS = 10_000;
+
+/**
+ * Deploys the service the way a deploy does: SIGTERM to the running process (it stops accepting, finishes
+ * its in-flight requests, exits; SIGKILL after `drainMs`), then a new process (or container) of `version`
+ * (default: the version running) on the same address, healthy before the deploy counts as done. A deploy
+ * is not undone when its phase ends: the new version stays, as after a real deploy.
+ *
+ * @example
+ *   deploy('monolith')                             // a redeploy of the same code
+ *   deploy('payment-service', { version: 'v2' })   // a breaking /charge contract, before its caller
+ */
+export function deploy(
+  service: ServiceName,
+  options: { version?: ServiceVersion; drainMs?: number } = {},
+): Fault {
+  return {
+    kind: 'deploy',
+    service,
+    ...(options.version ? { version: options.version } : {}),
+    drainMs: options.drainMs ?? DEFAULT_DEPLOY_DRAIN_MS,
+  };
+}
+
 /** Takes the database link(s) of a deployment or of a domain down. */
 export function dbOutage(target: DatabaseTarget): Fault {
   return { kind: 'dbOutage', target };
@@ -181,9 +223,21 @@ export function dbLatency(target: DatabaseTarget, options: { ms: number; jitterM
   return { kind: 'dbLatency', target, ms: options.ms, jitterMs: options.jitterMs ?? 0 };
 }
 
-/** Extra load on one route for the phase, on top of the scenario's steady load. */
-export function flood(route: RouteName, options: { ratePerSecond: number }): Fault {
-  return { kind: 'flood', route, ratePerSecond: options.ratePerSecond };
+/**
+ * Extra load on one route for the phase, on top of the scenario's steady load: an open-model stream of
+ * `ratePerSecond`, or a closed-model one of `connections` kept busy by autocannon (as many requests as
+ * the system will answer).
+ *
+ * @example
+ *   flood('signup', { ratePerSecond: 120 })
+ *   flood('signup', { connections: 32 })
+ */
+export function flood(route: RouteName, options: { ratePerSecond: number } | { connections: number }): Fault {
+  const load: RouteLoadModel =
+    'connections' in options
+      ? { model: 'closed', connections: options.connections }
+      : { model: 'open', ratePerSecond: options.ratePerSecond };
+  return { kind: 'flood', route, load };
 }
 
 /** What a fault is aimed at, for the report's timeline: a link, a DNS name, a process, a route. */
@@ -193,6 +247,8 @@ export function faultTarget(fault: Fault): string {
     case 'dnsFailure':
       return `${fault.name} (DNS)`;
     case 'crash':
+    case 'stall':
+    case 'deploy':
       return fault.service;
     case 'dbOutage':
     case 'dbLatency':
@@ -211,6 +267,8 @@ export function faultTargetName(fault: Fault): string {
     case 'dnsFailure':
       return fault.name;
     case 'crash':
+    case 'stall':
+    case 'deploy':
       return fault.service;
     case 'dbOutage':
     case 'dbLatency':
@@ -227,15 +285,38 @@ export type FaultAction =
   | { type: 'link'; fault: LinkFault }
   | { type: 'dns'; name: DnsName; mode: DnsFailureMode }
   | { type: 'crash'; service: ServiceName }
-  | { type: 'flood'; route: RouteName; ratePerSecond: number };
+  | { type: 'stall'; service: ServiceName }
+  | { type: 'deploy'; service: ServiceName; version?: ServiceVersion; drainMs: number }
+  | { type: 'flood'; route: RouteName; load: RouteLoadModel };
 
 const DATABASE_LINKS: Record<DeploymentName, Record<DatabaseTarget, LinkName[]>> = {
-  monolith: { monolith: ['monolith-db'], split: [], signup: ['monolith-db'], payment: ['monolith-db'] },
-  split: { monolith: [], split: ['signup-db', 'payment-db'], signup: ['signup-db'], payment: ['payment-db'] },
+  monolith: {
+    monolith: ['monolith-db'],
+    modular: [],
+    split: [],
+    signup: ['monolith-db'],
+    payment: ['monolith-db'],
+  },
+  // One PostgreSQL server and one network path to it: each module's own pool and schema share both.
+  modular: {
+    monolith: [],
+    modular: ['modular-db'],
+    split: [],
+    signup: ['modular-db'],
+    payment: ['modular-db'],
+  },
+  split: {
+    monolith: [],
+    modular: [],
+    split: ['signup-db', 'payment-db'],
+    signup: ['signup-db'],
+    payment: ['payment-db'],
+  },
 };
 
 const SERVICES_OF: Record<DeploymentName, readonly ServiceName[]> = {
   monolith: ['monolith'],
+  modular: ['modular'],
   split: ['signup-service', 'payment-service'],
 };
 
@@ -253,8 +334,20 @@ export function resolveFault(fault: Fault, deployment: DeploymentName): FaultAct
       // Only split resolves names; the monolith calls payment in-process.
       return deployment === 'split' ? [{ type: 'dns', name: fault.name, mode: fault.mode }] : [];
     case 'crash':
+    case 'stall':
       return SERVICES_OF[deployment].includes(fault.service)
-        ? [{ type: 'crash', service: fault.service }]
+        ? [{ type: fault.kind, service: fault.service }]
+        : [];
+    case 'deploy':
+      return SERVICES_OF[deployment].includes(fault.service)
+        ? [
+            {
+              type: 'deploy',
+              service: fault.service,
+              ...(fault.version ? { version: fault.version } : {}),
+              drainMs: fault.drainMs,
+            },
+          ]
         : [];
     case 'dbOutage':
       return DATABASE_LINKS[deployment][fault.target].map((link) => ({ type: 'link', fault: outage(link) }));
@@ -264,7 +357,7 @@ export function resolveFault(fault: Fault, deployment: DeploymentName): FaultAct
         fault: latency(link, { ms: fault.ms, jitterMs: fault.jitterMs }),
       }));
     case 'flood':
-      return [{ type: 'flood', route: fault.route, ratePerSecond: fault.ratePerSecond }];
+      return [{ type: 'flood', route: fault.route, load: fault.load }];
     default:
       return unhandledFault(fault);
   }
@@ -277,12 +370,18 @@ export function describeFault(fault: Fault): string {
       return `DNS for ${fault.name} answers ${fault.mode === 'timeout' ? 'nothing (timeout)' : fault.mode.toUpperCase()}`;
     case 'crash':
       return `${fault.service} killed (SIGKILL); restarted when the phase ends`;
+    case 'stall':
+      return `${fault.service} frozen (nothing answered); thawed when the phase ends`;
+    case 'deploy':
+      return `${fault.service} redeployed${fault.version ? ` as ${fault.version}` : ''} (SIGTERM, up to ${fault.drainMs / 1000} s to drain, same address)`;
     case 'dbOutage':
       return `${fault.target} database link down`;
     case 'dbLatency':
       return `+${fault.ms} ms on every answer from the ${fault.target} database`;
     case 'flood':
-      return `flood: +${fault.ratePerSecond} requests/s on ${fault.route}`;
+      return fault.load.model === 'open'
+        ? `flood: +${fault.load.ratePerSecond} requests/s on ${fault.route}`
+        : `flood: ${describeRouteLoad(fault.load)} on ${fault.route}`;
     case 'latency':
       return `+${fault.ms} ms${fault.jitterMs ? ` ± ${fault.jitterMs} ms` : ''} (${fault.direction}) on ${fault.link}`;
     case 'partition':

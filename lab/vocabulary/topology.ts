@@ -1,5 +1,9 @@
-/** The two ways the one domain is deployed: one process, or two services over the network. */
-export type DeploymentName = 'monolith' | 'split';
+/**
+ * The three ways the one domain is deployed: one process and one database pool (`monolith`); one process
+ * whose signup and payment modules each own a schema and a connection pool and talk only through the
+ * `PaymentGateway` interface (`modular`, the modular monolith); two services over the network (`split`).
+ */
+export type DeploymentName = 'monolith' | 'modular' | 'split';
 
 /** The routes the load generator drives, the same three in every deployment. */
 export type RouteName = 'signup' | 'pay' | 'checkout';
@@ -17,6 +21,8 @@ export type VariantName = string;
 export const LINKS = {
   'edge-monolith': { deployment: 'monolith', from: 'load', to: 'monolith' },
   'monolith-db': { deployment: 'monolith', from: 'monolith', to: 'postgres (monolith)' },
+  'edge-modular': { deployment: 'modular', from: 'load', to: 'modular' },
+  'modular-db': { deployment: 'modular', from: 'modular', to: 'postgres (modular)' },
   'edge-signup': { deployment: 'split', from: 'load', to: 'signup-service' },
   'edge-payment': { deployment: 'split', from: 'load', to: 'payment-service' },
   'payment-api': { deployment: 'split', from: 'signup-service', to: 'payment-service' },
@@ -32,7 +38,7 @@ export function isLinkName(value: string): value is LinkName {
   return Object.hasOwn(LINKS, value);
 }
 
-export const DEPLOYMENTS: readonly DeploymentName[] = ['monolith', 'split'];
+export const DEPLOYMENTS: readonly DeploymentName[] = ['monolith', 'modular', 'split'];
 
 export const ROUTES: readonly RouteName[] = ['signup', 'pay', 'checkout'];
 
@@ -45,6 +51,11 @@ export const ROUTE_TARGETS: Record<
     signup: { service: 'monolith', link: 'edge-monolith', path: '/signup' },
     pay: { service: 'monolith', link: 'edge-monolith', path: '/pay' },
     checkout: { service: 'monolith', link: 'edge-monolith', path: '/checkout' },
+  },
+  modular: {
+    signup: { service: 'modular', link: 'edge-modular', path: '/signup' },
+    pay: { service: 'modular', link: 'edge-modular', path: '/pay' },
+    checkout: { service: 'modular', link: 'edge-modular', path: '/checkout' },
   },
   split: {
     signup: { service: 'signup-service', link: 'edge-signup', path: '/signup' },

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { controlPaths, isLabProcess, readLabState } from '../../lab/interactive/control-files.ts';
 import { startCli, type RunningCli } from './support/running-cli.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';
@@ -92,6 +92,10 @@ describe(`npm run lab (${TEST_RUNTIME} runtime)`, () => {
 
   it('partitions payment-api by hand: checkout fails by its deadline, pay works; status lists it; heal restores it', async () => {
     const applied = await runLab(['fault', 'partition', 'payment-api']);
+    // Healed even when an assertion below fails, so that the tests after this one meet a lab without it.
+    onTestFailed(async () => {
+      await runLab(['heal']);
+    });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toMatch(
       /hand-\d+ in effect \(read back after \d+ ms\): payment-api partitioned \(both\)/,
