@@ -13,6 +13,11 @@
  *   OTEL_BSP_SCHEDULE_DELAY      ms a finished span may wait for its batch (default 200)
  *   SCRYPT_N       scrypt cost N, a power of two (default 16384)
  *   DB_TIMEOUT_MS  bound on waiting for a pooled connection and on one query (default 5000)
+ *   SERVICE_VERSION  the code's version (default v1; v1, v2, v2-expand): /pay reads bodies as payment's
+ *                  /charge of that version does (v2 requires a currency); signup and payment ship
+ *                  together, so they never disagree. Shown by /healthz and /metrics
+ *   DRAIN_MS       on SIGTERM, how long requests in flight may finish before their connections are cut
+ *                  (default 10000, 0..120000); new connections are refused and idle ones closed at once
  *
  * Routes: POST /signup, POST /pay, POST /checkout, GET /healthz, GET /metrics.
  */
@@ -50,10 +55,10 @@ export async function startMonolith(config: MonolithConfig): Promise<StartedServ
     role: 'monolith',
     config,
     tables: ['users', 'payments'],
-    mount: ({ pool, scrypt }) => ({
+    mount: ({ pool, scrypt, version }) => ({
       routes: [
         { method: 'POST', path: '/signup', handler: createSignupHandler(pool, scrypt) },
-        { method: 'POST', path: '/pay', handler: createChargeHandler(pool) },
+        { method: 'POST', path: '/pay', handler: createChargeHandler(pool, version) },
         { method: 'POST', path: '/checkout', handler: createMonolithCheckoutHandler(pool, scrypt) },
       ],
     }),

@@ -13,6 +13,11 @@
  *   OTEL_BSP_SCHEDULE_DELAY      ms a finished span may wait for its batch (default 200)
  *   SCRYPT_N       accepted for symmetry with the other services; payment hashes nothing
  *   DB_TIMEOUT_MS  bound on waiting for a pooled connection and on one query (default 5000)
+ *   SERVICE_VERSION  the /charge contract (default v1): v1 takes { userId, amountCents } and ignores a
+ *                  currency; v2 requires currency (3 upper-case letters) and refuses a v1 body with 400
+ *                  naming currency; v2-expand takes both (no currency: EUR). Shown by /healthz and /metrics
+ *   DRAIN_MS       on SIGTERM, how long requests in flight may finish before their connections are cut
+ *                  (default 10000, 0..120000); new connections are refused and idle ones closed at once
  *
  * Routes: POST /charge (honours the caller's X-Deadline-Ms budget), GET /charges?userId=<uuid> (the
  * user's payments; signup-service's saga reconciler asks it whether a charge whose answer was lost did
@@ -42,9 +47,9 @@ export async function startPaymentService(config: PaymentServiceConfig): Promise
     role: 'payment-service',
     config,
     tables: ['payments', 'payments_by_user'],
-    mount: ({ pool }) => ({
+    mount: ({ pool, version }) => ({
       routes: [
-        { method: 'POST', path: '/charge', handler: createChargeHandler(pool) },
+        { method: 'POST', path: '/charge', handler: createChargeHandler(pool, version) },
         { method: 'GET', path: '/charges', handler: createChargesLookupHandler(pool) },
       ],
     }),

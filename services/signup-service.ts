@@ -63,6 +63,13 @@
  *   OTEL_BSP_SCHEDULE_DELAY      ms a finished span may wait for its batch (default 200)
  *   SCRYPT_N             scrypt cost N, a power of two (default 16384)
  *   DB_TIMEOUT_MS        bound on waiting for a pooled connection and on one query (default 5000)
+ *   SERVICE_VERSION      the code's version (default v1): v1 sends /charge { userId, amountCents }; v2 and
+ *                        v2-expand add currency: 'EUR', which payment-service v2 requires (a v1 signup
+ *                        against a v2 payment fails every checkout: 502 upstream_status, never retried).
+ *                        Shown by /healthz and /metrics
+ *   DRAIN_MS             on SIGTERM, how long requests in flight may finish before their connections are
+ *                        cut (default 10000, 0..120000); new connections are refused and idle ones closed
+ *                        at once
  *
  * Routes: POST /signup, POST /checkout, GET /healthz, GET /metrics (with checkoutConsistency,
  * outboxPending, sagaPending and counters.sagaCompensations, sagaReconciled, outboxDelivered).
@@ -119,6 +126,7 @@ export async function startSignupService(config: SignupServiceConfig): Promise<S
         lookup,
         observer: metrics,
         requestsPerConnection: config.paymentRequestsPerConnection,
+        version: config.version,
       });
       const checkoutRoute = mountCheckout(consistency, {
         config,

@@ -8,7 +8,9 @@ export type TableName = 'users' | 'payments' | 'payments_by_user' | 'pending_che
  * The lab audits `users` and `payments` directly, so their names and columns are a contract. There is no
  * foreign key from payments to users: the split deployment keeps them in different databases, and the
  * monolith mirrors that so both deployments run the same SQL. `pending_checkouts` and `outbox` live in
- * signup's database next to `users`, for CHECKOUT_CONSISTENCY=saga and =outbox.
+ * signup's database next to `users`, for CHECKOUT_CONSISTENCY=saga and =outbox. `payments.currency` came
+ * with /charge v2 (see runtime/service-version.ts); its default is the currency every charge had before, so
+ * v1 code, which never names it, and a table made before it keep working.
  */
 const TABLES: Readonly<Record<TableName, string>> = {
   users: `CREATE TABLE IF NOT EXISTS users (
@@ -24,7 +26,9 @@ const TABLES: Readonly<Record<TableName, string>> = {
     amount_cents integer NOT NULL CHECK (amount_cents > 0),
     idempotency_key text UNIQUE NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
-  )`,
+  );
+  ALTER TABLE payments ADD COLUMN IF NOT EXISTS currency text NOT NULL DEFAULT 'EUR'
+    CHECK (currency ~ '^[A-Z]{3}$')`,
   // Only payment-service asks "payments of this user" (GET /charges); the monolith does without.
   payments_by_user: 'CREATE INDEX IF NOT EXISTS payments_user_id_idx ON payments (user_id)',
   // The saga's log: a row per checkout whose charge has not been settled yet, written with the user, so

@@ -26,11 +26,22 @@ export interface HttpServerOptions {
   readonly clock?: Clock;
 }
 
+/** How a drain ended: requests answered while it lasted, and requests whose connection it cut. */
+export interface DrainSummary {
+  readonly completed: number;
+  readonly cut: number;
+  readonly tookMs: number;
+}
+
 export interface RunningHttpServer {
   readonly host: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight requests finish for `graceMs`, then cuts what is left. */
-  close(graceMs: number): Promise<void>;
+  /**
+   * Drains: stops accepting (the listener closes, so a new connection is refused), closes idle keep-alive
+   * connections at once, answers requests in flight with `Connection: close`, waits for them up to
+   * `drainMs`, then cuts the connections left. Logs `draining` and `drained`. Safe to call twice.
+   */
+  close(drainMs: number): Promise<DrainSummary>;
 }
 
 /**
@@ -44,6 +55,10 @@ export interface RunningHttpServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const clock = options.clock ?? monotonicClock;
   const match = createRouter(options.routes);
+  // Every request being answered, probes included: a drain waits for these and cuts what is left of them.
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  let completedWhileDraining = 0;
 
   const answer = async (
     request: IncomingMessage,
@@ -102,6 +117,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       response.once('finish', () => request.socket.destroy());
     }
     const clientLeft = abort.signal.aborted || response.destroyed;
+    // Once draining, this answer is the connection's last: the client opens its next one elsewhere.
+    if (draining && !response.headersSent) response.setHeader('connection', 'close');
     try {
       sendJson(response, reply);
     } finally {
@@ -110,6 +127,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 
   const server = http.createServer((request, response) => {
+    inFlight.add(response);
+    response.once('close', () => {
+      inFlight.delete(response);
+      if (draining && response.writableFinished) completedWhileDraining += 1;
+    });
     dispatch(request, response).catch((error: unknown) => {
       options.log.throttled('dispatch_failed', { message: String(error) });
       response.destroy();
@@ -148,17 +170,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   });
   const address = server.address() as AddressInfo;
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<DrainSummary> | undefined;
   return {
     host: options.host,
     port: address.port,
-    close(graceMs) {
-      closing ??= new Promise<void>((resolve) => {
-        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    close(drainMs) {
+      closing ??= new Promise<DrainSummary>((resolve) => {
+        const startedAt = clock();
+        draining = true;
+        options.log.info('draining', { inFlight: inFlight.size, drainMs });
+        let cut = 0;
+        const deadline = setTimeout(() => {
+          cut = inFlight.size;
+          server.closeAllConnections();
+        }, drainMs);
+        // Called once every connection has ended: the idle ones at once, the busy ones after their answer.
         server.close(() => {
-          clearTimeout(cut);
-          resolve();
+          clearTimeout(deadline);
+          const summary = { completed: completedWhileDraining, cut, tookMs: Math.round(clock() - startedAt) };
+          options.log.info('drained', summary);
+          resolve(summary);
         });
+        // Node's close() closes idle connections too; said here so it does not depend on that.
         server.closeIdleConnections();
       });
       return closing;

@@ -239,6 +239,12 @@ export function createPrometheusMetrics(
     }),
   );
   info(
+    'splitlab_service_info',
+    'Always 1: the version of the code the service runs (SERVICE_VERSION); a deploy changes it.',
+    ['version'],
+    ({ version }) => (version === undefined ? undefined : { version }),
+  );
+  info(
     'splitlab_outbound_policy_info',
     'Always 1: the resilience policy and idempotency mode of the calls to another service.',
     ['policy', 'idempotency'],

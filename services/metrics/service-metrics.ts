@@ -5,6 +5,7 @@ import type {
   PaymentPolicyName,
   PaymentPolicyObserver,
 } from '../payment/payment-policy.ts';
+import type { ServiceVersion } from '../runtime/service-version.ts';
 import type { CheckoutConsistency, CheckoutConsistencyObserver } from '../signup/consistency-strategy.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
 import { createPrometheusMetrics } from './prometheus-metrics.ts';
@@ -15,6 +16,8 @@ import { createPrometheusMetrics } from './prometheus-metrics.ts';
  */
 export interface MetricsSnapshot {
   readonly service: string;
+  /** The code it runs (SERVICE_VERSION); a deploy changes it. Absent only where a test measures without a service. */
+  readonly version?: ServiceVersion;
   readonly uptimeS: number;
   readonly eventLoopDelayMs: EventLoopDelaySummary;
   readonly requestsInFlight: number;
@@ -78,8 +81,14 @@ export type CheckoutConsistencySnapshot = Required<
   Pick<MetricsSnapshot, 'checkoutConsistency' | 'outboxPending' | 'sagaPending'>
 >;
 
-/** What a scrape reads from outside the metrics themselves: the pool, the outbound policy, the checkout. */
-export type ScrapeExtra = Pick<MetricsSnapshot, 'databasePool' | 'policy' | 'idempotency' | 'circuitState'> &
+/**
+ * What a scrape reads from outside the metrics themselves: the version, the pool, the outbound policy, the
+ * checkout.
+ */
+export type ScrapeExtra = Pick<
+  MetricsSnapshot,
+  'version' | 'databasePool' | 'policy' | 'idempotency' | 'circuitState'
+> &
   Partial<CheckoutConsistencySnapshot>;
 
 /** What the HTTP server knows of a request once it is over, for the Prometheus request histogram. */

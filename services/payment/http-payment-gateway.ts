@@ -9,11 +9,12 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { Agent } from 'undici';
 import { SERVICE_DEFAULTS } from '../runtime/service-defaults.ts';
+import type { ServiceVersion } from '../runtime/service-version.ts';
 import { inSpan, injectTraceContext } from '../tracing/spans.ts';
 import { DEADLINE_HEADER, deadlineHeaderValue, monotonicClock, type Clock } from '../runtime/deadline.ts';
 import { idempotencyKeyForAttempt, type IdempotencyMode } from './attempt-idempotency-key.ts';
 import { chargeOutcomeForFailure } from './charge-outcome.ts';
-import { IDEMPOTENCY_KEY_HEADER } from './charge-request.ts';
+import { DEFAULT_CURRENCY, IDEMPOTENCY_KEY_HEADER } from './charge-request.ts';
 import type { CallOptions, ChargeRequest, ChargeResult, PaymentGateway } from './payment-gateway.ts';
 import { createPaymentPolicy, type PaymentAttempt, type PaymentPolicy } from './payment-policy.ts';
 import {
@@ -51,6 +52,11 @@ export interface HttpPaymentGatewayOptions {
   readonly clock?: Clock | undefined;
   /** Requests per connection before it is closed and a new one (with a new lookup) is made. */
   readonly requestsPerConnection?: number | undefined;
+  /**
+   * The caller's version, which decides the body it sends (see service-version.ts): v1 sends
+   * `{ userId, amountCents }`, v2 and v2-expand add `currency`. Default SERVICE_DEFAULTS.version.
+   */
+  readonly version?: ServiceVersion | undefined;
 }
 
 export interface HttpPaymentGateway extends PaymentGateway, AsyncDisposable {
@@ -83,6 +89,7 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
   const path = `${base.pathname.replace(/\/+$/, '')}/charge`;
   const policy = options.policy ?? createPaymentPolicy('timeout', { clock });
   const idempotency = options.idempotency ?? SERVICE_DEFAULTS.paymentIdempotency;
+  const version = options.version ?? SERVICE_DEFAULTS.version;
   // Under `none` undici's own safety nets (10 s connect, 300 s headers and body) go too: that policy shows
   // a caller with no deadline at all, whose calls end only when the socket errors or closes.
   const unbounded = policy.name === 'none';
@@ -130,7 +137,7 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
             path,
             method: 'POST',
             headers,
-            body: JSON.stringify({ userId: request.userId, amountCents: request.amountCents }),
+            body: JSON.stringify(chargeBodyFor(version, request)),
             signal: attempt.signal,
           });
           span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
@@ -196,6 +203,18 @@ export function createHttpPaymentGateway(options: HttpPaymentGatewayOptions): Ht
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The /charge body a caller of `version` sends. v1 code predates currencies, so it cannot send one even
+ * when asked to: that skew is what a v2 payment-service then refuses.
+ *
+ * @example
+ *   chargeBodyFor('v2', { userId, amountCents: 1999, idempotencyKey: 'k' }); // { userId, amountCents: 1999, currency: 'EUR' }
+ */
+export function chargeBodyFor(version: ServiceVersion, request: ChargeRequest): Record<string, unknown> {
+  const body = { userId: request.userId, amountCents: request.amountCents };
+  return version === 'v1' ? body : { ...body, currency: request.currency ?? DEFAULT_CURRENCY };
 }
 
 function parseChargeResult(text: string): ChargeResult {

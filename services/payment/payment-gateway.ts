@@ -6,6 +6,11 @@ export interface ChargeRequest {
   readonly userId: string;
   readonly amountCents: number;
   readonly idempotencyKey: string;
+  /**
+   * ISO 4217 code; DEFAULT_CURRENCY when absent. Optional because checkout, written before /charge v2,
+   * charges in the one currency there was.
+   */
+  readonly currency?: string | undefined;
 }
 
 export interface ChargeResult {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { asDatabaseError, DatabaseUnavailableError } from '../db/database-errors.ts';
 import type { Queryable } from '../db/queryable.ts';
+import { DEFAULT_CURRENCY } from './charge-request.ts';
 import type { ChargeRequest, ChargeResult } from './payment-gateway.ts';
 
-/** The key was already used for a different user or amount; answered as 422. */
+/** The key was already used for a different user, amount or currency; answered as 422. */
 export class IdempotencyKeyReusedError extends Error {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
   override name = 'IdempotencyKeyReusedError';
@@ -14,6 +15,7 @@ interface PaymentRow {
   id: string;
   user_id: string;
   amount_cents: number;
+  currency: string;
 }
 
 /**
@@ -25,24 +27,29 @@ interface PaymentRow {
  *   const { paymentId, replayed } = await recordCharge(tx, { userId, amountCents: 1999, idempotencyKey: 'k1' });
  */
 export async function recordCharge(db: Queryable, request: ChargeRequest): Promise<ChargeResult> {
+  const currency = request.currency ?? DEFAULT_CURRENCY;
   try {
     const id = randomUUID();
     const inserted = await db.query(
-      `INSERT INTO payments (id, user_id, amount_cents, idempotency_key) VALUES ($1, $2, $3, $4)
+      `INSERT INTO payments (id, user_id, amount_cents, idempotency_key, currency) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (idempotency_key) DO NOTHING`,
-      [id, request.userId, request.amountCents, request.idempotencyKey],
+      [id, request.userId, request.amountCents, request.idempotencyKey, currency],
     );
     if (inserted.rowCount === 1) return { paymentId: id, replayed: false };
 
     const existing = await db.query<PaymentRow>(
-      'SELECT id, user_id, amount_cents FROM payments WHERE idempotency_key = $1',
+      'SELECT id, user_id, amount_cents, currency FROM payments WHERE idempotency_key = $1',
       [request.idempotencyKey],
     );
     const row = existing.rows[0];
     if (!row) throw new DatabaseUnavailableError('payment row vanished between conflict and read');
-    if (row.user_id !== request.userId || row.amount_cents !== request.amountCents) {
+    if (
+      row.user_id !== request.userId ||
+      row.amount_cents !== request.amountCents ||
+      row.currency !== currency
+    ) {
       throw new IdempotencyKeyReusedError(
-        `Idempotency-Key ${request.idempotencyKey} was already used for a different user or amount`,
+        `Idempotency-Key ${request.idempotencyKey} was already used for a different user, amount or currency`,
       );
     }
     return { paymentId: row.id, replayed: true };
@@ -69,7 +76,7 @@ export interface RecordedCharge {
  */
 export async function chargesForUser(db: Queryable, userId: string): Promise<RecordedCharge[]> {
   try {
-    const result = await db.query<PaymentRow & { idempotency_key: string }>(
+    const result = await db.query<Omit<PaymentRow, 'currency'> & { idempotency_key: string }>(
       `SELECT id, user_id, amount_cents, idempotency_key FROM payments WHERE user_id = $1
        ORDER BY created_at, id`,
       [userId],

@@ -1,3 +1,5 @@
+import { SERVICE_VERSIONS, type ServiceVersion } from './service-version.ts';
+
 /** Thrown for a missing or malformed environment variable; the message names the variable. */
 export class ConfigError extends Error {
   readonly code = 'INVALID_CONFIG';
@@ -16,10 +18,14 @@ export interface CommonServiceConfig {
   scryptN?: number;
   databaseTimeoutMs?: number;
   startupTimeoutMs?: number;
+  /** Which contract the service speaks (see service-version.ts); SERVICE_DEFAULTS.version when unset. */
+  version?: ServiceVersion;
+  /** On SIGTERM, how long requests in flight may take before their connections are cut. */
+  drainMs?: number;
 }
 
 /**
- * Reads HOST, PORT, DATABASE_URL, SERVICE_NAME, SCRYPT_N and DB_TIMEOUT_MS.
+ * Reads HOST, PORT, DATABASE_URL, SERVICE_NAME, SCRYPT_N, DB_TIMEOUT_MS, SERVICE_VERSION and DRAIN_MS.
  *
  * @example
  *   const config = readCommonConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/monolith' });
@@ -40,6 +46,8 @@ export function readCommonConfig(env: Env): CommonServiceConfig {
     serviceName: readString(env, 'SERVICE_NAME'),
     scryptN,
     databaseTimeoutMs: readInteger(env, 'DB_TIMEOUT_MS', { min: 1, max: 600_000 }),
+    version: readChoice(env, 'SERVICE_VERSION', SERVICE_VERSIONS),
+    drainMs: readInteger(env, 'DRAIN_MS', { min: 0, max: 120_000 }),
   };
 }
 

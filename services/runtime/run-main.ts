@@ -4,9 +4,10 @@ import type { StartedService } from './start-service.ts';
 
 /**
  * The shared `main` of the entry points: start tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set), start
- * the service, announce the port on stdout as exactly one JSON line (the lab waits for it), and close
- * cleanly on SIGTERM/SIGINT with exit code 0, the last spans flushed. A start-up failure (bad config,
- * unreachable database) is one JSON line on stderr and exit code 1.
+ * the service, announce the port on stdout as exactly one JSON line (the lab waits for it), and on
+ * SIGTERM/SIGINT drain (DRAIN_MS: see RunningHttpServer.close), end the pool, flush the last spans and exit
+ * 0; a second signal exits 1 at once. A start-up failure (bad config, unreachable database) is one JSON
+ * line on stderr and exit code 1.
  *
  * @example
  *   if (import.meta.main) await runMain('monolith', () => startMonolith(monolithConfigFromEnv(process.env)));
@@ -32,17 +33,21 @@ export async function runMain(role: string, start: () => Promise<StartedService>
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": whoever sent it will not wait for the drain.
+      log.info('stop_forced', { signal });
+      process.exit(1);
+    }
     stopping = true;
     log.info('stopping', { signal });
     service
       .close()
       .catch((error: unknown) => log.info('stop_failed', { error: String(error) }))
-      // After the close: the requests that finished during its grace period have spans too. Bounded, so a
-      // dead receiver cannot hold the exit.
+      // After the close: the requests that finished during the drain have spans too. Bounded, so a dead
+      // receiver cannot hold the exit.
       .then(() => tracing.shutdown())
       .finally(() => process.exit(0));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

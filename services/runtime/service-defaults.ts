@@ -1,3 +1,5 @@
+import { DEFAULT_SERVICE_VERSION } from './service-version.ts';
+
 /** Every tunable number of the services, in one place. Environment variables override some of them. */
 export const SERVICE_DEFAULTS = {
   host: '127.0.0.1',
@@ -16,8 +18,19 @@ export const SERVICE_DEFAULTS = {
   bodyLimitBytes: 64 * 1024,
   /** Budget for one signup-service -> payment-service call, including connect and DNS. */
   paymentDeadlineMs: 5_000,
-  /** On shutdown, in-flight requests get this long before their connections are cut. */
+  /**
+   * On SIGTERM, requests in flight get this long to finish before their connections are cut (DRAIN_MS,
+   * 0..120000); the default matches the lab's deploy, which kills the old process after 10 s as
+   * Kubernetes' termination grace period does.
+   */
+  drainMs: 10_000,
+  /**
+   * After the drain: how long ending the database pool and the outbound calls may take. A connection stuck
+   * behind a partition may never come back, and the process must still exit.
+   */
   shutdownGraceMs: 2_000,
+  /** The code a service runs when SERVICE_VERSION is unset (see service-version.ts). */
+  version: DEFAULT_SERVICE_VERSION,
   /** Event-loop delay sampling resolution for /metrics. */
   eventLoopResolutionMs: 10,
   dns: { timeoutMs: 500, tries: 1 },

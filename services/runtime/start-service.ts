@@ -14,6 +14,7 @@ import { METRICS_PATHS, metricsRoutes } from '../metrics/metrics-routes.ts';
 import type { ScryptCost } from '../signup/password-hash.ts';
 import type { CommonServiceConfig } from './config.ts';
 import { SERVICE_DEFAULTS } from './service-defaults.ts';
+import type { ServiceVersion } from './service-version.ts';
 import { createLogger, type Logger } from './log.ts';
 
 /** A running service. `close()` is safe to call twice; `await using` calls it for you. */
@@ -33,6 +34,8 @@ export interface ServiceDependencies {
   readonly metrics: ServiceMetrics;
   readonly log: Logger;
   readonly scrypt: ScryptCost;
+  /** The contract this service speaks (SERVICE_VERSION); see service-version.ts. */
+  readonly version: ServiceVersion;
 }
 
 export interface MountedRoutes {
@@ -54,8 +57,9 @@ export interface ServiceSpec {
 
 /**
  * Starts one service: database pool and schema (retried for the start-up budget), the role's routes plus
- * GET /healthz, GET /metrics (Prometheus text) and GET /metrics.json (the lab's JSON snapshot), and the
- * HTTP listener.
+ * GET /healthz (`{ status: 'ok', version }`: a deploy reads the version back), GET /metrics (Prometheus
+ * text) and GET /metrics.json (the lab's JSON snapshot), and the HTTP listener. `close()` drains first:
+ * see RunningHttpServer.close and DRAIN_MS.
  *
  * @example
  *   await using service = await startService({ role: 'monolith', config, tables: ['users'], mount });
@@ -82,7 +86,8 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
 
   const metrics = createServiceMetrics(name, SERVICE_DEFAULTS.eventLoopResolutionMs);
   const scrypt = { ...SERVICE_DEFAULTS.scrypt, N: config.scryptN ?? SERVICE_DEFAULTS.scrypt.N };
-  const mounted = spec.mount({ name, pool, metrics, log, scrypt });
+  const version = config.version ?? SERVICE_DEFAULTS.version;
+  const mounted = spec.mount({ name, pool, metrics, log, scrypt, version });
   const observability: Route[] = [
     {
       method: 'GET',
@@ -90,17 +95,24 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
       handler: async () => {
         try {
           await pool.query('select 1');
-          return { status: 200, body: { status: 'ok' } };
+          return { status: 200, body: { status: 'ok', version } };
         } catch (error) {
           const detail = asDatabaseError(error, 'select 1').message;
           return {
             status: 503,
-            body: { status: 'unavailable', error: 'database unavailable', cause: 'database', detail },
+            body: {
+              status: 'unavailable',
+              version,
+              error: 'database unavailable',
+              cause: 'database',
+              detail,
+            },
           };
         }
       },
     },
     ...metricsRoutes(metrics, () => ({
+      version,
       databasePool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
       ...mounted.describeOutbound?.(),
       ...mounted.describeConsistency?.(),
@@ -130,7 +142,7 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
   const close = (): Promise<void> => {
     // Order matters: stop taking requests, let in-flight ones finish, then drop what they were using.
     closing ??= (async () => {
-      await server.close(SERVICE_DEFAULTS.shutdownGraceMs);
+      await server.close(config.drainMs ?? SERVICE_DEFAULTS.drainMs);
       await mounted.close?.();
       await endPool(pool);
       metrics.stop();

@@ -254,7 +254,10 @@ describe.each(['monolith', 'payment-service', 'signup-service'] as const)('%s ro
   });
 
   it('is still healthy and counted every bad request as a 4xx', async () => {
-    expect((await send(`${urls[service]}/healthz`, { method: 'GET' })).json).toEqual({ status: 'ok' });
+    expect((await send(`${urls[service]}/healthz`, { method: 'GET' })).json).toEqual({
+      status: 'ok',
+      version: 'v1',
+    });
     const metrics = (await send(`${urls[service]}/metrics.json`, { method: 'GET' })).json as {
       counters: { responsesByStatus: Record<string, number> };
     };

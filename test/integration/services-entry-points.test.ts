@@ -77,7 +77,7 @@ describe.each([
     const line = await listeningLine(child);
     expect(line).toEqual({ event: 'listening', service, port: expect.any(Number) });
     const health = await fetch(`http://127.0.0.1:${line.port}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await health.json()).toEqual({ status: 'ok', version: 'v1' });
 
     child.child.kill('SIGTERM');
     expect(await child.exited).toBe(0);

@@ -249,7 +249,7 @@ async function assertBatchInvariants(before: Snapshot, ledger: WriteLedger): Pro
     expect({ service, status: health.status, body: health.body }).toEqual({
       service,
       status: 200,
-      body: '{"status":"ok"}',
+      body: '{"status":"ok","version":"v1"}',
     });
     // A client that left mid-request must not leave its request open on the server.
     await expect

@@ -182,7 +182,7 @@ describe('monolith POST /checkout is one transaction', () => {
 
 describe('monolith observability', () => {
   it('reports healthy, and its metrics in the documented shape', async () => {
-    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', version: 'v1' });
     const metrics = (await (await fetch(`${url}/metrics.json`)).json()) as Record<string, unknown>;
     expect(metrics).toMatchObject({
       service: 'monolith',

@@ -14,6 +14,15 @@ describe('service configuration from the environment', () => {
       serviceName: undefined,
       scryptN: undefined,
       databaseTimeoutMs: undefined,
+      version: undefined,
+      drainMs: undefined,
+    });
+  });
+
+  it('reads SERVICE_VERSION and DRAIN_MS', () => {
+    expect(readCommonConfig({ DATABASE_URL, SERVICE_VERSION: 'v2-expand', DRAIN_MS: '0' })).toMatchObject({
+      version: 'v2-expand',
+      drainMs: 0,
     });
   });
 
@@ -33,6 +42,10 @@ describe('service configuration from the environment', () => {
     [{ DATABASE_URL, PORT: '70000' }, /PORT must be an integer between 0 and 65535/],
     [{ DATABASE_URL, SCRYPT_N: '1000' }, /SCRYPT_N must be a power of two/],
     [{ DATABASE_URL, SCRYPT_N: 'fast' }, /SCRYPT_N must be an integer/],
+    [{ DATABASE_URL, SERVICE_VERSION: 'v3' }, /SERVICE_VERSION must be one of v1, v2, v2-expand, got "v3"/],
+    [{ DATABASE_URL, SERVICE_VERSION: 'V2' }, /SERVICE_VERSION must be one of/],
+    [{ DATABASE_URL, DRAIN_MS: '120001' }, /DRAIN_MS must be an integer between 0 and 120000/],
+    [{ DATABASE_URL, DRAIN_MS: '-1' }, /DRAIN_MS must be an integer between 0 and 120000/],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => readCommonConfig(env)).toThrow(ConfigError);
     expect(() => readCommonConfig(env)).toThrow(message);

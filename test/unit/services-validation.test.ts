@@ -73,6 +73,7 @@ describe('charge body', () => {
     expect(parseChargeBody({ userId: USER_ID.toUpperCase(), amountCents: 1 })).toEqual({
       userId: USER_ID,
       amountCents: 1,
+      currency: 'EUR',
     });
   });
 
