@@ -17,6 +17,7 @@ const RUNTIME_FILES = [
   'test/integration/interactive-lab.test.ts',
   'test/integration/runtime-traces.test.ts',
   'test/integration/partition-traces.test.ts',
+  'test/integration/modular-deployment.test.ts',
 ];
 
 const serial = {

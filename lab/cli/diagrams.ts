@@ -1,5 +1,5 @@
 /**
- * Draws the documentation's pictures of the two deployments into docs/images/, from the same wiring the
+ * Draws the documentation's pictures of the three deployments into docs/images/, from the same wiring the
  * runtimes start. Run it after changing the topology or the diagram; a unit test fails while they are stale.
  *
  *   npm run diagrams
@@ -14,6 +14,8 @@ export const DIAGRAMS_DIR = join(PROJECT_ROOT, 'docs', 'images');
 
 const TITLES: Record<DeploymentName, string> = {
   monolith: 'monolith: one process, one database',
+  modular:
+    'modular: one process; signup and payment modules, each with its own schema and pool in one database',
   split: 'split: signup-service calls payment-service over the network; each has its own database',
 };
 

@@ -60,7 +60,7 @@ export function renderTopologyDiagram(
     options.title === undefined
       ? ''
       : text(options.title, { x: 16, y: 30, 'font-size': 15, 'font-weight': 600, fill: PALETTE.text }),
-    drawPostgres(layout.postgres),
+    drawPostgres(layout),
     ...layout.dnsLookups.map(drawDnsLookup),
     ...layout.links.map((link) =>
       drawLink(link, marks.links.get(link.link) ?? [], {
@@ -90,12 +90,18 @@ export function renderTopologyDiagram(
   );
 }
 
-function drawPostgres(box: Box): string {
+function drawPostgres(layout: TopologyLayout): string {
+  const box = layout.postgres;
+  const schemas = layout.nodes.some((node) => node.kind === 'database' && node.compartments?.length);
   return element(
     'g',
     { 'data-server': 'postgres' },
     [
-      title('PostgreSQL: one server, one database per service'),
+      title(
+        schemas
+          ? 'PostgreSQL: one server, one database with a schema per module'
+          : 'PostgreSQL: one server, one database per service',
+      ),
       element('rect', { ...boxAttributes(box), rx: 10, fill: PALETTE.panel, stroke: PALETTE.border }),
       text('PostgreSQL', {
         x: box.x + 12,
@@ -275,7 +281,14 @@ function drawNode(node: NodeLayout, marks: readonly FaultMark[], badges: readonl
           'stroke-width': faulted || node.kind === 'service' ? 1.5 : 1,
           'stroke-dasharray': crashed ? '6 4' : undefined,
         });
-  const labelY = node.kind === 'database' ? box.y + box.height / 2 + 6 : centerY(box) - 2;
+  const compartments = node.compartments ?? [];
+  // With boxes inside, the name and detail head the box instead of centring in it.
+  const labelY =
+    compartments.length > 0
+      ? box.y + (node.kind === 'database' ? 26 : 20)
+      : node.kind === 'database'
+        ? box.y + box.height / 2 + 6
+        : centerY(box) - 2;
   const parts = [
     title([nodeTitle(node), ...marks.flatMap((mark) => mark.titles)].join('\n')),
     shape,
@@ -295,6 +308,7 @@ function drawNode(node: NodeLayout, marks: readonly FaultMark[], badges: readonl
       'font-size': 12,
       fill: PALETTE.muted,
     }),
+    drawCompartments(node),
     ...marks.map((mark, index) =>
       element(
         'g',
@@ -310,12 +324,75 @@ function drawNode(node: NodeLayout, marks: readonly FaultMark[], badges: readonl
   );
 }
 
+/** The modules inside a process (joined by the interface they call through) or the schemas inside a database. */
+function drawCompartments(node: NodeLayout): string {
+  const compartments = node.compartments ?? [];
+  const boxes = compartments.map((compartment) =>
+    element(
+      'g',
+      { class: 'compartment', 'data-compartment': compartment.label },
+      [
+        element('rect', {
+          ...boxAttributes(compartment.box),
+          rx: 5,
+          fill: '#fff',
+          stroke: PALETTE.border,
+          'stroke-width': 1,
+        }),
+        text(compartment.label, {
+          x: centerX(compartment.box),
+          y: compartment.box.y + (compartment.detail ? 16 : compartment.box.height / 2 + 4),
+          'text-anchor': 'middle',
+          'font-size': node.kind === 'database' ? 12 : 12.5,
+          'font-weight': node.kind === 'database' ? 500 : 600,
+          fill: PALETTE.text,
+        }),
+        compartment.detail
+          ? text(compartment.detail, {
+              x: centerX(compartment.box),
+              y: compartment.box.y + 31,
+              'text-anchor': 'middle',
+              'font-size': 11,
+              fill: PALETTE.muted,
+            })
+          : '',
+      ].join(''),
+    ),
+  );
+  const calls = compartments.slice(1).map((callee, index) => {
+    const caller = compartments[index];
+    if (!caller || node.innerCall === undefined) return '';
+    const x = caller.box.x + 24;
+    const from = { x, y: caller.box.y + caller.box.height };
+    const to = { x, y: callee.box.y };
+    return element(
+      'g',
+      { class: 'inner-call', 'data-call': node.innerCall },
+      [
+        title(`${caller.label} calls ${callee.label} through the ${node.innerCall} interface, in-process`),
+        element('line', { ...lineAttributes(from, to), stroke: PALETTE.accent, 'stroke-width': 1.3 }),
+        arrowHead(from, to, PALETTE.accent),
+        text(node.innerCall, {
+          x: x + 10,
+          y: (from.y + to.y) / 2 + 4,
+          'font-size': 11.5,
+          'font-family': MONO_FONT,
+          fill: PALETTE.text,
+        }),
+      ].join(''),
+    );
+  });
+  return [...boxes, ...calls].join('');
+}
+
 function nodeTitle(node: NodeLayout): string {
   switch (node.kind) {
     case 'load':
       return 'load generator: open-model load, every request through an edge link';
     case 'service':
-      return `${node.name}: one process (answers ${node.detail})`;
+      return node.compartments?.length
+        ? `${node.name}: one process of ${node.compartments.map((part) => part.label).join(' and ')} (answers ${node.detail})`
+        : `${node.name}: one process (answers ${node.detail})`;
     case 'database':
       return `${node.label}: a database on the lab's PostgreSQL server`;
     case 'dns':

@@ -3,6 +3,7 @@
  * (planWiring and LINKS), so the picture cannot drift from what runs. Left to right: the load generator,
  * the services (callers above the services they call), the databases on the PostgreSQL server.
  */
+import { MODULE_SCHEMAS } from '../../services/modular/module-schemas.ts';
 import { planWiring } from '../runtime/deployment-wiring.ts';
 import { LINKS, ROUTES, ROUTE_TARGETS, type DeploymentName, type LinkName } from '../vocabulary/topology.ts';
 import { extentAlong, textWidth, unit, type Box, type Point } from './svg.ts';
@@ -16,6 +17,18 @@ export interface NodeLayout {
   box: Box;
   label: string;
   detail: string;
+  /**
+   * Boxes drawn inside this one: the modules of a modular process, the schemas of its database. A process's
+   * consecutive modules are joined by an arrow named `innerCall`.
+   */
+  compartments?: readonly CompartmentLayout[];
+  innerCall?: string;
+}
+
+export interface CompartmentLayout {
+  label: string;
+  detail: string;
+  box: Box;
 }
 
 /** Where fault badges of a link are stacked, so they stay clear of the other links. */
@@ -79,6 +92,35 @@ const BELOW_ROWS = 34;
 const PILL_HEIGHT = 20;
 /** Room kept on a link between its proxy and where it arrives, for a cut or a cross. */
 const MARK_ROOM = 40;
+/**
+ * Services made of modules, each module with a schema of its own in the service's one database: the
+ * modular monolith. Its process box holds a box per module, its database a box per schema.
+ */
+const MODULES_OF: Readonly<Record<string, readonly string[]>> = { modular: Object.values(MODULE_SCHEMAS) };
+const MODULE_BOX = { inset: 10, top: 46, height: 40, gap: 28, bottom: 10 };
+const SCHEMA_BOX = { inset: 10, top: 50, height: 30, gap: 8, bottom: 16 };
+/** What a modular process's modules call each other through: the interface the domain is written against. */
+const MODULE_INTERFACE = 'PaymentGateway';
+
+function stackedHeight(
+  spec: { top: number; height: number; gap: number; bottom: number },
+  count: number,
+): number {
+  return spec.top + count * spec.height + (count - 1) * spec.gap + spec.bottom;
+}
+
+function stackedBoxes(
+  parent: Box,
+  spec: { inset: number; top: number; height: number; gap: number },
+  count: number,
+): Box[] {
+  return Array.from({ length: count }, (_, index) => ({
+    x: parent.x + spec.inset,
+    y: parent.y + spec.top + index * (spec.height + spec.gap),
+    width: parent.width - 2 * spec.inset,
+    height: spec.height,
+  }));
+}
 
 /**
  * The diagram's geometry for one deployment.
@@ -92,18 +134,45 @@ export function layoutTopology(deployment: DeploymentName, options: { titled: bo
   const services = [...wiring.services].reverse();
   const titleHeight = options.titled ? TITLE_HEIGHT : 0;
   const hasDns = wiring.dnsRecords.length > 0;
-  const rowsTop = PAD + titleHeight + (hasDns ? DNS_AREA : ABOVE_ROWS);
+  // A process drawn with its modules inside is taller; the rows grow around their centres.
+  const tallest = Math.max(
+    SERVICE_BOX.height,
+    ...services.map((service) => serviceHeight(service.name)),
+    ...services.map((service) => databaseHeight(service.name)),
+  );
+  const extra = (tallest - SERVICE_BOX.height) / 2;
+  const rowsTop = PAD + titleHeight + (hasDns ? DNS_AREA : ABOVE_ROWS) + extra;
   const rowCenter = (row: number) => rowsTop + SERVICE_BOX.height / 2 + row * ROW_PITCH;
   const rowOf = new Map(services.map((service, row) => [service.name, row]));
-  const rowsBottom = rowCenter(services.length - 1) + SERVICE_BOX.height / 2;
+  const rowsBottom = rowCenter(services.length - 1) + SERVICE_BOX.height / 2 + extra;
 
-  const serviceNodes: NodeLayout[] = services.map((service, row) => ({
-    name: service.name,
-    kind: 'service',
-    box: { ...SERVICE_BOX, y: rowCenter(row) - SERVICE_BOX.height / 2 },
-    label: service.name,
-    detail: routesAnsweredBy(deployment, service.name),
-  }));
+  const serviceNodes: NodeLayout[] = services.map((service, row) => {
+    const height = serviceHeight(service.name);
+    const box = { ...SERVICE_BOX, height, y: rowCenter(row) - height / 2 };
+    const modules = MODULES_OF[service.name];
+    if (!modules) {
+      return {
+        name: service.name,
+        kind: 'service',
+        box,
+        label: service.name,
+        detail: routesAnsweredBy(deployment, service.name),
+      };
+    }
+    return {
+      name: service.name,
+      kind: 'service',
+      box,
+      label: service.name,
+      detail: routesAnsweredBy(deployment, service.name),
+      compartments: stackedBoxes(box, MODULE_BOX, modules.length).map((moduleBox, index) => ({
+        label: `${modules[index] ?? ''} module`,
+        detail: `own pool, schema ${modules[index] ?? ''}`,
+        box: moduleBox,
+      })),
+      innerCall: MODULE_INTERFACE,
+    };
+  });
 
   const edgeRows = services.flatMap((service, row) => (service.edgeLinks.length > 0 ? [row] : []));
   const loadCenter = mean(edgeRows.map(rowCenter));
@@ -121,16 +190,30 @@ export function layoutTopology(deployment: DeploymentName, options: { titled: bo
     .map((database) => {
       const owners = services.filter((service) => service.database.name === database);
       const center = mean(owners.map((owner) => rowCenter(rowOf.get(owner.name) ?? 0)));
-      return {
+      const schemas = owners.flatMap((owner) => MODULES_OF[owner.name] ?? []);
+      const height = Math.max(...owners.map((owner) => databaseHeight(owner.name)));
+      const box = {
+        x: POSTGRES_BOX.x + (POSTGRES_BOX.width - DATABASE_BOX.width) / 2,
+        y: center - height / 2,
+        ...DATABASE_BOX,
+        height,
+      };
+      const node: NodeLayout = {
         name: `postgres (${database})`,
         kind: 'database',
-        box: {
-          x: POSTGRES_BOX.x + (POSTGRES_BOX.width - DATABASE_BOX.width) / 2,
-          y: center - DATABASE_BOX.height / 2,
-          ...DATABASE_BOX,
-        },
+        box,
         label: database,
         detail: 'database',
+      };
+      if (schemas.length === 0) return node;
+      return {
+        ...node,
+        detail: `${schemas.length} schemas`,
+        compartments: stackedBoxes(box, SCHEMA_BOX, schemas.length).map((schemaBox, index) => ({
+          label: `schema ${schemas[index] ?? ''}`,
+          detail: '',
+          box: schemaBox,
+        })),
       };
     });
   const postgresTop = Math.min(...databaseNodes.map((node) => node.box.y)) - 30;
@@ -241,6 +324,17 @@ export function layoutTopology(deployment: DeploymentName, options: { titled: bo
     dnsLookups,
     legendY,
   };
+}
+
+function serviceHeight(service: string): number {
+  const modules = MODULES_OF[service];
+  return modules ? stackedHeight(MODULE_BOX, modules.length) : SERVICE_BOX.height;
+}
+
+/** The height of the database a service owns: taller when it holds a schema per module. */
+function databaseHeight(service: string): number {
+  const modules = MODULES_OF[service];
+  return modules ? stackedHeight(SCHEMA_BOX, modules.length) : DATABASE_BOX.height;
 }
 
 /** `signup · checkout`: the routes the load generator sends to this service, from ROUTE_TARGETS. */

@@ -44,7 +44,7 @@ export const UP_FLAGS = {
   deployment: {
     type: 'string',
     usage: '--deployment <name>',
-    description: ['monolith or split (default: split): the one deployment that runs'],
+    description: ['monolith, modular or split (default: split): the one deployment that runs'],
   },
   runtime: RUNTIME_FLAG,
   load: {
@@ -106,6 +106,15 @@ const FAULT_OPTION_HELP: Record<FaultOptionName, { usage: string; description: s
     usage: '--rate-per-second <n>',
     description: 'flood: extra requests per second on the route (more than 0, at most 1000)',
   },
+  version: {
+    usage: '--version <version>',
+    description:
+      'deploy: v1, v2 or v2-expand (default: the version running); a deploy stays, heal does not undo it',
+  },
+  'drain-ms': {
+    usage: '--drain-ms <ms>',
+    description: 'deploy: how long the old process may drain after SIGTERM before SIGKILL (default 10000)',
+  },
 };
 
 function faultOptionFlags(): Record<FaultOptionName, CliFlag & { type: 'string' }> {
@@ -129,9 +138,9 @@ const COMMANDS = ['up', 'status', 'fault', 'heal'] as const;
 
 const targetLines = [
   `  links      ${DEPLOYMENTS.map((deployment) => `${deployment}: ${linksOf(deployment).join(', ')}`).join('; ')}`,
-  `  services   monolith: monolith; split: signup-service, payment-service`,
-  `  DNS names  ${allTargets('dns').join(', ')} (split only: the monolith resolves no names)`,
-  `  databases  monolith or split (every database of that deployment), signup or payment (the domain's)`,
+  `  services   monolith: monolith; modular: modular; split: signup-service, payment-service`,
+  `  DNS names  ${allTargets('dns').join(', ')} (split only: the monolith and modular resolve no names)`,
+  `  databases  monolith, modular or split (every database of that deployment), signup or payment (the domain's)`,
   `  routes     ${ROUTES.join(', ')}`,
 ].join('\n');
 
@@ -183,7 +192,10 @@ function parseWith<T extends Record<string, CliFlag>>(argv: readonly string[], o
 function parseDeployment(value: string | undefined): DeploymentName {
   if (value === undefined) return 'split';
   if (!(DEPLOYMENTS as readonly string[]).includes(value))
-    throw new LabError('USAGE', `--deployment ${value} is not known; use monolith or split (the default).`);
+    throw new LabError(
+      'USAGE',
+      `--deployment ${value} is not known; use monolith, modular or split (the default).`,
+    );
   return value as DeploymentName;
 }
 

@@ -24,6 +24,7 @@ export const METRICS_NOTE =
 const FIRST_FAULT: Record<DeploymentName, string> = {
   split: 'npm run lab -- fault partition payment-api',
   monolith: 'npm run lab -- fault dbLatency monolith --ms 200',
+  modular: 'npm run lab -- fault dbOutage payment',
 };
 
 /** `2025-01-31T12:00:01Z`: an ISO time to the second. */

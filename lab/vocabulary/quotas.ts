@@ -1,6 +1,6 @@
 /**
- * CPU and memory per service container (containers runtime). Both deployments get the same budget,
- * 2 CPUs and 1 GiB: the monolith has all of it, split gives each service half. That is what splitting
+ * CPU and memory per service container (containers runtime). Every deployment gets the same budget,
+ * 2 CPUs and 1 GiB: the monolith and the modular monolith have all of it, split gives each service half. That is what splitting
  * does to capacity: payment-service can no longer borrow the CPU signup is not using, and the other way
  * round. The local runtime mirrors the CPU part by pinning split's services to disjoint CPUs.
  */
@@ -12,6 +12,7 @@ export interface ServiceQuota {
 
 export const DEFAULT_QUOTAS: Readonly<Record<string, ServiceQuota>> = {
   monolith: { cpu: 2, memoryMiB: 1024 },
+  modular: { cpu: 2, memoryMiB: 1024 },
   'signup-service': { cpu: 1, memoryMiB: 512 },
   'payment-service': { cpu: 1, memoryMiB: 512 },
 };

@@ -28,6 +28,30 @@ export function monolith(): VariantDefinition {
   return { name: 'monolith', deployment: 'monolith', settings: {} };
 }
 
+/** Where the modular monolith's payment module runs: on the main thread, or on a worker thread of its own. */
+export type PaymentModulePlace = 'in-process' | 'worker';
+
+/**
+ * The modular monolith: one process, signup and payment as modules with their own schema and pool in one
+ * database, talking through the PaymentGateway interface; checkout is one transaction. With
+ * `paymentOn: 'worker'` the payment module runs on its own worker thread (own event loop, no network), and
+ * checkout becomes a user transaction held open around the worker's charge.
+ *
+ * @example
+ *   modular()                        // 'modular'
+ *   modular({ paymentOn: 'worker' }) // 'modular/worker', PAYMENT_MODULE=worker
+ */
+export function modular(
+  options: { paymentOn?: PaymentModulePlace; name?: VariantName } = {},
+): VariantDefinition {
+  const onWorker = options.paymentOn === 'worker';
+  return {
+    name: options.name ?? (onWorker ? 'modular/worker' : 'modular'),
+    deployment: 'modular',
+    settings: onWorker ? { PAYMENT_MODULE: 'worker' } : {},
+  };
+}
+
 /** What a scenario without `variants` runs: the monolith, then split with its defaults. */
 export function defaultVariants(): VariantDefinition[] {
   return [monolith(), split()];

@@ -106,7 +106,7 @@ describe.each(['monolith', 'split'] as const)('planWiring(%s) and the topology',
 
 describe('allDatabases', () => {
   it("is every deployment's databases, once each", () => {
-    expect(allDatabases().toSorted()).toEqual(['monolith', 'payment', 'signup']);
+    expect(allDatabases().toSorted()).toEqual(['modular', 'monolith', 'payment', 'signup']);
   });
 });
 

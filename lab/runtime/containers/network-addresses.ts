@@ -21,6 +21,8 @@ export const LINK_PORTS: Record<LinkName, number> = {
   'payment-api': 8670,
   'signup-db': 8671,
   'payment-db': 8672,
+  'edge-modular': 8673,
+  'modular-db': 8674,
 };
 
 /** Where each link leads, by network alias: Docker's DNS resolves it at every new connection. */
