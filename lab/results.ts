@@ -76,6 +76,14 @@ const phaseSummarySchema = outcomeCountsSchema
     traces: phaseTracesSchema
       .optional()
       .describe("What the phase's traces show; absent when the run did not trace its requests."),
+    loadModel: z
+      .enum(['open', 'closed'])
+      .optional()
+      .describe(
+        'Which load measured these requests. `closed` (autocannon): latency from each send, and a stalled ' +
+          'system makes its connections wait instead of counting what they did not send (coordinated ' +
+          'omission). Absent: open, latency from the due time.',
+      ),
   })
   .meta({ id: 'PhaseSummary', description: 'The requests of one route that were due in one phase.' });
 export type PhaseSummary = z.infer<typeof phaseSummarySchema>;
@@ -88,6 +96,24 @@ const routeResultSchema = z
       .describe('What was actually driven, e.g. `POST /checkout on signup-service via edge-signup`.'),
     seconds: z.array(secondSampleSchema),
     phases: z.array(phaseSummarySchema),
+    wholeRun: phaseSummarySchema
+      .optional()
+      .describe(
+        'Every open-model request of the route over the whole timeline, pooled (phase `whole run`): what a ' +
+          'benchmark reporting one p99 for the run would say. Absent in older files.',
+      ),
+    closedModel: z
+      .object({
+        connections: z.number().describe('Connections of the closed streams on the route, added up.'),
+        seconds: z.array(secondSampleSchema),
+        phases: z.array(phaseSummarySchema),
+        wholeRun: phaseSummarySchema.describe('Every closed-model request of the run, pooled.'),
+      })
+      .optional()
+      .describe(
+        "The route's closed-model requests (autocannon), apart from the open-model ones in `seconds` and " +
+          '`phases`, bucketed by the second each was sent; absent when the route had no closed stream.',
+      ),
   })
   .meta({ id: 'RouteResult', description: 'What one route saw, second by second and phase by phase.' });
 export type RouteResult = z.infer<typeof routeResultSchema>;
@@ -260,6 +286,41 @@ const loadHealthSchema = z
   });
 export type LoadHealth = z.infer<typeof loadHealthSchema>;
 
+const closedStreamSchema = z
+  .object({
+    route: routeName,
+    connections: z.number(),
+    role: z.enum(['steady', 'flood']).describe("The route's load, or a flood fault's."),
+    phase: z.string().optional().describe("A flood's phase."),
+    fromS: z.number(),
+    untilS: z.number(),
+    sent: z.number().describe('Requests written to a connection, connection attempts that failed included.'),
+    answered: z.number().describe('Requests that got an HTTP answer, any status.'),
+    ok: z.number(),
+    autocannon: z
+      .object({
+        errors: z.number(),
+        timeouts: z.number(),
+        non2xx: z.number(),
+        instances: z.number().describe('autocannon instances: one, plus one after each bounded pause.'),
+      })
+      .describe("autocannon's own totals (errors include timeouts)."),
+    bounded: z
+      .array(z.object({ atS: z.number(), errors: z.number(), pausedMs: z.number() }))
+      .describe(
+        'Each time the lab stopped autocannon because it was reconnecting in a hot loop (more connection ' +
+          'errors in a second than the bound): when, how many errors that second, how long it paused.',
+      ),
+    labProcessCpuShare: nullableNumber.describe(
+      "CPU the lab's own process used while the stream ran, as a share of one core: what the generator costs, at most.",
+    ),
+  })
+  .meta({
+    id: 'ClosedStream',
+    description: 'One closed-model stream (autocannon): its totals, its bounded episodes and its cost.',
+  });
+export type ClosedStream = z.infer<typeof closedStreamSchema>;
+
 const deploymentResultSchema = z
   .object({
     deployment: variantName.describe(
@@ -297,7 +358,27 @@ const deploymentResultSchema = z
     loadHealth: z
       .array(loadHealthSchema)
       .optional()
-      .describe("Per phase: the health of the lab's own instruments and of the machine."),
+      .describe(
+        "Per phase: the health of the lab's own instruments and of the machine (the open-model generator's; " +
+          'closed streams have their own in `closedStreams`).',
+      ),
+    loadStreams: z
+      .array(
+        z.object({
+          route: routeName,
+          model: z.enum(['open', 'closed']),
+          ratePerSecond: z.number().optional(),
+          connections: z.number().optional(),
+          fromS: z.number().optional(),
+          untilS: z.number().optional(),
+        }),
+      )
+      .optional()
+      .describe('Every load stream this variant ran (steady, then floods); absent in older files.'),
+    closedStreams: z
+      .array(closedStreamSchema)
+      .optional()
+      .describe('The closed-model streams (autocannon) of this variant; absent when it had none.'),
     partial: z
       .boolean()
       .optional()
@@ -338,7 +419,10 @@ const faultWindowSchema = z
       ),
     description: z.string(),
     definition: z
-      .record(z.string(), z.union([z.string(), z.number()]))
+      .record(
+        z.string(),
+        z.union([z.string(), z.number(), z.record(z.string(), z.union([z.string(), z.number()]))]),
+      )
       .optional()
       .describe(
         'The fault as the scenario defined it (`{ kind: "latency", link: "payment-api", ms: 200, ... }`); absent in older files.',
@@ -462,10 +546,23 @@ export const runResultsSchema = z
     wallTimeMs: z.number(),
     runtime: z.object({ name: z.string(), details: z.record(z.string(), z.string()) }),
     load: z
-      .array(z.object({ route: routeName, ratePerSecond: z.number(), maxInFlight: z.number() }))
+      .array(
+        z.object({
+          route: routeName,
+          ratePerSecond: z.number().describe('Requests per second of an open model; 0 for a closed one.'),
+          maxInFlight: z.number(),
+          model: z
+            .enum(['open', 'closed'])
+            .optional()
+            .describe('`closed`: autocannon with `connections` connections; absent: open.'),
+          connections: z.number().optional(),
+        }),
+      )
       .describe(
-        'Requests per second offered per route by the open-model generator, and the most requests it lets ' +
-          'be in flight on the route before it counts `generator_limit` instead of sending.',
+        'The load on each route: requests per second offered by the open-model generator and the most ' +
+          'requests it lets be in flight on the route before it counts `generator_limit` instead of sending, ' +
+          'or the connections of a closed model (autocannon). A variant may override it: see ' +
+          "each deployment's `loadStreams`.",
       ),
     phases: z.array(phaseWindowSchema),
     faults: z.array(faultWindowSchema),

@@ -488,7 +488,13 @@ function fieldRows(results: RunResults[]): FieldRow[] {
     });
   }
   add('load', (r) =>
-    r.load.map((l) => `${l.route} ${l.ratePerSecond}/s (≤ ${l.maxInFlight} in flight)`).join(', '),
+    r.load
+      .map((l) =>
+        l.model === 'closed'
+          ? `${l.route} ${l.connections ?? 0} connections (closed)`
+          : `${l.route} ${l.ratePerSecond}/s (≤ ${l.maxInFlight} in flight)`,
+      )
+      .join(', '),
   );
   add('timeline', (r) => r.phases.map((p) => `${p.name} ${windowText(p)}`).join(', '));
   add('faults', (r) =>

@@ -240,10 +240,15 @@ export async function runLabUp(options: LabUpOptions): Promise<number> {
     const applyAction = async (action: FaultAction): Promise<AppliedPart> => {
       if (action.type === 'flood') {
         if (!steadyNow) throw new LabError('USAGE', 'a flood needs up --load');
+        if (action.load.model === 'closed')
+          throw new LabError(
+            'USAGE',
+            'a flood by hand is open-model only: give it a rate (--rate-per-second); closed-model floods run in scenarios',
+          );
         return startFlood({
           route: action.route,
           url: deployment.routeUrl(action.route),
-          ratePerSecond: action.ratePerSecond,
+          ratePerSecond: action.load.ratePerSecond,
           runTag: `flood${randomBytes(4).toString('hex')}`,
           onOutcome: (outcome) => steadyNow.tally.outcome(outcome),
         });

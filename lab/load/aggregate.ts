@@ -124,3 +124,13 @@ export function recoverySeconds(
 export function outcomesOf(outcomes: readonly RequestOutcome[], route: RouteName): RequestOutcome[] {
   return outcomes.filter((outcome) => outcome.route === route);
 }
+
+/**
+ * Every outcome of the run pooled into one summary (phase `whole run`): what a benchmark that reports one
+ * p99 for the whole run would say, and where a closed model hides a stall (coordinated omission).
+ */
+export function wholeRunSummary(outcomes: readonly RequestOutcome[], durationS: number): PhaseSummary {
+  const [summary] = perPhase(outcomes, [{ name: 'whole run', startS: 0, endS: durationS }]);
+  if (!summary) throw new Error('bug: perPhase returned no summary for one window');
+  return summary;
+}

@@ -12,7 +12,10 @@ export interface RequestOutcome {
    * that falls behind its schedule measures itself instead of the system.
    */
   sendLagMs: number;
-  /** From the intended send time to the answer or error: free of coordinated omission. */
+  /**
+   * From the intended send time to the answer or error: free of coordinated omission. For a closed-model
+   * outcome (`loadModel: 'closed'`), from when it was sent: `dueAtS` is then its send time.
+   */
   latencyMs: number;
   ok: boolean;
   /** Empty for successes; otherwise a stable cause such as `deadline`, `refused`, `reset`, `http_500`. */
@@ -28,6 +31,8 @@ export interface RequestOutcome {
   /** What the databases will know this request by, for the audit: its Idempotency-Key and email. */
   idempotencyKey?: string;
   email?: string;
+  /** 'closed' for a request of a closed-model stream (autocannon, lab/load/closed-load.ts); absent: open. */
+  loadModel?: 'closed';
 }
 
 interface ErrorWithCode {

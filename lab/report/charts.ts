@@ -24,6 +24,16 @@ export interface RouteCharts {
   route: RouteName;
   throughput: { deployment: VariantName; chart: ChartSpec | null }[];
   latency: { deployment: VariantName; chart: ChartSpec | null }[];
+  /**
+   * The route's closed-model requests (autocannon) where a deployment had them: the same kinds of chart on
+   * the same axes as the open model's, so the two views of the same seconds compare line by line.
+   */
+  closed: {
+    deployment: VariantName;
+    connections: number;
+    throughput: ChartSpec;
+    latency: ChartSpec;
+  }[];
 }
 
 export interface ServiceCharts {
@@ -174,14 +184,24 @@ export function buildReportCharts(results: RunResults): ReportCharts {
   const routes = orderedRoutes(results).map((route): RouteCharts => {
     const perDeployment = deployments.map((d) => ({ d, data: d.routes.find((r) => r.route === route) }));
     // 10 % headroom so full-rate bars do not touch the frame and the fault label has room.
+    const allSeconds = perDeployment.flatMap(({ data }) => [
+      ...(data?.seconds ?? []),
+      ...(data?.closedModel?.seconds ?? []),
+    ]);
     const requestsMax = niceCeil(
       1.1 *
         Math.max(0, ...perDeployment.flatMap(({ data }) => (data?.seconds ?? []).map((s) => s.completed))),
     );
+    // A closed model sends as fast as it is answered: its own scale, or the open bars would vanish.
+    const closedRequestsMax = niceCeil(
+      1.1 *
+        Math.max(
+          0,
+          ...perDeployment.flatMap(({ data }) => (data?.closedModel?.seconds ?? []).map((s) => s.completed)),
+        ),
+    );
     const latencyRange = logRange(
-      perDeployment.flatMap(({ data }) =>
-        (data?.seconds ?? []).flatMap((s) => [s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max]),
-      ),
+      allSeconds.flatMap((s) => [s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max]),
     );
     return {
       route,
@@ -197,6 +217,18 @@ export function buildReportCharts(results: RunResults): ReportCharts {
         deployment: d.deployment,
         chart: keep(data ? latencyChart(ids(), results, d.deployment, data, { end, ...latencyRange }) : null),
       })),
+      closed: perDeployment.flatMap(({ d, data }) => {
+        if (!data?.closedModel) return [];
+        const closed: RouteResult = { ...data, seconds: data.closedModel.seconds };
+        const throughput = throughputChart(ids(), results, d.deployment, closed, {
+          end,
+          yMax: closedRequestsMax,
+          colours,
+        });
+        const latency = latencyChart(ids(), results, d.deployment, closed, { end, ...latencyRange });
+        all.push(throughput, latency);
+        return [{ deployment: d.deployment, connections: data.closedModel.connections, throughput, latency }];
+      }),
     };
   });
 

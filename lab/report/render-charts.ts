@@ -41,6 +41,25 @@ export function renderCharts(results: RunResults, charts: ReportCharts): SafeHtm
                 route.latency.find((l) => l.deployment === deployment)?.chart ?? null,
                 `No ${route.route} data in ${deployment}.`,
               ),
+              ...route.closed
+                .filter((closed) => closed.deployment === deployment)
+                .flatMap((closed) => [
+                  figure(
+                    html`${deployment} · <strong>closed model</strong> (autocannon, ${closed.connections}
+                      connections) · latency per second from each send
+                      <span class="muted">(same seconds and axis as above; hides a stall)</span>`,
+                    closed.latency,
+                    '',
+                  ),
+                  figure(
+                    html`${deployment} · <strong>closed model</strong> · requests per second
+                      <span class="muted"
+                        >(by the second sent, on its own scale: a stall shows as a gap)</span
+                      >`,
+                    closed.throughput,
+                    '',
+                  ),
+                ]),
             ],
           })),
         )}`,

@@ -7,6 +7,7 @@ import { renderTopologyDiagram, type DiagramFault } from '../diagram/topology-di
 import type { AuditResult, DeploymentResult, FaultWindow, PhaseSummary, RunResults } from '../results.ts';
 import type { RouteName } from '../vocabulary/topology.ts';
 import { orderedDeployments, orderedRoutes } from './charts.ts';
+import { closedPhaseTable, closedStreamsTable } from './render-closed-load.ts';
 import { deploymentGrid } from './deployment-grid.ts';
 import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from './format.ts';
 import { html, raw, type SafeHtml } from './html.ts';
@@ -34,6 +35,7 @@ export function renderDeployments(results: RunResults): SafeHtml {
       block('Recovery after heal', d, recoveryTable(d)),
       block('Audit after settling', d, auditTable(d.audit)),
       block('Load health', d, loadHealthTable(d)),
+      ...(d.closedStreams?.length ? [block('Closed-model load', d, closedStreamsTable(d) ?? html``)] : []),
     ],
   }));
   return section('deployments', 'Per deployment', deploymentGrid(columns, { card: true }));
@@ -87,7 +89,12 @@ function routeBlock(deployment: DeploymentResult, route: RouteName): SafeHtml {
     deployment,
     data
       ? html`<p class="target">${data.target}</p>
-          ${phaseTable(deployment, route, data.phases)}`
+          ${
+            data.closedModel && data.phases.every((phase) => phase.completed === 0)
+              ? null
+              : phaseTable(deployment, route, data.phases)
+          }
+          ${closedPhaseTable(data)}`
       : html`<p class="muted">This route was not driven in ${deployment.deployment}.</p>`,
   );
 }

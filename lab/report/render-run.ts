@@ -314,13 +314,26 @@ function renderLoad(results: RunResults): SafeHtml {
     'Load offered',
     html`<p class="muted small">
         Open model: requests are sent at the rate below whatever the answers do, so a slow system does not get
-        an easier test.
+        an easier test. Closed model (autocannon): a fixed number of connections, each sending its next
+        request when the last is answered; a slow system slows it down, and its figures are marked "closed
+        model".
       </p>
       ${table({
         columns: [
           { header: 'Route', cell: (load) => html`<strong>${load.route}</strong>` },
-          { header: 'Rate', numeric: true, cell: (load) => `${formatCount(load.ratePerSecond)} req/s` },
-          { header: 'Max in flight', numeric: true, cell: (load) => formatCount(load.maxInFlight) },
+          {
+            header: 'Rate',
+            numeric: true,
+            cell: (load) =>
+              load.model === 'closed'
+                ? `${formatCount(load.connections ?? 0)} connections (closed)`
+                : `${formatCount(load.ratePerSecond)} req/s`,
+          },
+          {
+            header: 'Max in flight',
+            numeric: true,
+            cell: (load) => (load.model === 'closed' ? '—' : formatCount(load.maxInFlight)),
+          },
           ...deployments.map((d) => ({
             header: `Target in ${d.deployment}`,
             cellClass: 'small',

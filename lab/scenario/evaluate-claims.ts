@@ -1,7 +1,13 @@
-import type { ClaimResult, DeploymentResult, PhaseSummary } from '../results.ts';
-import { claimUnit, parseClaimMetric, type ClaimMetric } from '../vocabulary/claim-metrics.ts';
+import type { ClaimResult, DeploymentResult, PhaseSummary, PhaseWindow, RouteResult } from '../results.ts';
+import {
+  claimUnit,
+  parseClaimMetric,
+  type ClaimMetric,
+  type ClosedField,
+} from '../vocabulary/claim-metrics.ts';
 import type { RouteName } from '../vocabulary/topology.ts';
 import type { ClaimDefinition, Scenario } from './define-scenario.ts';
+import { phaseWindows } from './plan-deployment.ts';
 
 // Scenarios are validated at load, so a metric that does not parse here is a bug in the lab.
 function parsed(metric: string): ClaimMetric {
@@ -15,12 +21,43 @@ interface MeasuredAt {
   deployment: DeploymentResult;
   route: RouteName;
   phase: string;
+  /** The phase's place on the timeline, for metrics read from the per-second samples. */
+  window?: PhaseWindow;
 }
 
 function routePhase({ deployment, route, phase }: MeasuredAt): PhaseSummary | undefined {
   return deployment.routes
     .find((candidate) => candidate.route === route)
     ?.phases.find((candidate) => candidate.phase === phase);
+}
+
+function routeOf({ deployment, route }: MeasuredAt): RouteResult | undefined {
+  return deployment.routes.find((candidate) => candidate.route === route);
+}
+
+/** The route's closed-model requests (autocannon) of the phase, or of the whole run; when it had any. */
+function closedPhase(at: MeasuredAt, wholeRun: boolean): PhaseSummary | undefined {
+  const closed = routeOf(at)?.closedModel;
+  return wholeRun ? closed?.wholeRun : closed?.phases.find((candidate) => candidate.phase === at.phase);
+}
+
+/** One figure of a phase summary, by the names of the closed family; null when nothing was measured. */
+function closedFigure(summary: PhaseSummary | undefined, field: ClosedField): number | null {
+  if (!summary) return null;
+  switch (field) {
+    case 'successRate':
+      return summary.successRate;
+    case 'latencyP50Ms':
+      return summary.latencyMs.p50;
+    case 'latencyP90Ms':
+      return summary.latencyMs.p90;
+    case 'latencyP99Ms':
+      return summary.latencyMs.p99;
+    case 'latencyMaxMs':
+      return summary.latencyMs.max;
+    case 'requests':
+      return summary.completed;
+  }
 }
 
 /**
@@ -41,6 +78,17 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
       return routePhase(at)?.failureLatencyMs.p50 ?? null;
     case 'firstFailureSeconds':
       return routePhase(at)?.firstFailureAfterS ?? null;
+    case 'downtimeSeconds': {
+      const { window } = at;
+      const seconds = routeOf(at)?.seconds;
+      if (!window || !seconds) return null;
+      const failing = seconds
+        .filter(
+          (sample) => sample.t >= window.startS && sample.t < window.endS && sample.completed > sample.ok,
+        )
+        .map((sample) => sample.t);
+      return failing.length === 0 ? 0 : Math.max(...failing) - Math.min(...failing) + 1;
+    }
     case 'causeShare': {
       const failures = routePhase(at)?.failures;
       if (!failures) return null;
@@ -81,6 +129,15 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
       }
       break;
     }
+    case 'closed':
+      return closedFigure(closedPhase(at, metric.wholeRun), metric.closedField);
+    case 'closedOverOpen': {
+      const closed = closedFigure(closedPhase(at, metric.wholeRun), metric.closedField);
+      const open = closedFigure(metric.wholeRun ? routeOf(at)?.wholeRun : routePhase(at), metric.closedField);
+      return closed === null || open === null || open === 0
+        ? null
+        : Math.round((closed / open) * 1000) / 1000;
+    }
     default:
       return metric satisfies never;
   }
@@ -91,11 +148,18 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
  * metric of the deployment/phase it is `relativeTo`. Null when either side was not measured, or a
  * ratio's divisor is 0.
  */
-export function observe(claim: ClaimDefinition, deployments: readonly DeploymentResult[]): number | null {
+export function observe(
+  claim: ClaimDefinition,
+  deployments: readonly DeploymentResult[],
+  windows: readonly PhaseWindow[] = [],
+): number | null {
   const metric = parsed(claim.metric);
   const measure = (deploymentName: string, phase: string): number | null => {
     const deployment = deployments.find((candidate) => candidate.deployment === deploymentName);
-    return deployment ? measureClaimMetric(metric, { deployment, route: claim.route, phase }) : null;
+    const window = windows.find((candidate) => candidate.name === phase);
+    return deployment
+      ? measureClaimMetric(metric, { deployment, route: claim.route, phase, ...(window ? { window } : {}) })
+      : null;
   };
   const value = measure(claim.deployment, claim.phase);
   if (!claim.relativeTo || value === null) return value;
@@ -110,8 +174,9 @@ export function observe(claim: ClaimDefinition, deployments: readonly Deployment
 
 /** Checks every claim of the hypothesis against what was measured. A claim with no measurement fails. */
 export function evaluateClaims(scenario: Scenario, deployments: readonly DeploymentResult[]): ClaimResult[] {
+  const windows = phaseWindows(scenario);
   return scenario.hypothesis.map((claim) => {
-    const observed = observe(claim, deployments);
+    const observed = observe(claim, deployments, windows);
     const held =
       observed !== null &&
       (claim.atLeast === undefined || observed >= claim.atLeast) &&

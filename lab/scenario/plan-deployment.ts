@@ -3,14 +3,50 @@ import type { DeploymentOptions, RuntimeAction } from '../runtime/runtime.ts';
 import { describeFault, faultTarget, resolveFault, type Fault } from '../vocabulary/faults.ts';
 import { ROUTES, type DeploymentName, type RouteName, type VariantName } from '../vocabulary/topology.ts';
 import type { VariantDefinition } from '../vocabulary/variants.ts';
-import type { Scenario } from './define-scenario.ts';
+import type { RouteRate, Scenario } from './define-scenario.ts';
+import type { RouteLoadModel } from '../vocabulary/load-models.ts';
 
-/** A stream of load on one route, the whole run long or only in a window of the timeline (a flood). */
+/**
+ * A stream of load on one route, the whole run long or only in a window of the timeline (a flood). A
+ * closed-model stream has `connections` and a `ratePerSecond` of 0: the open-model schedule has nothing
+ * due on it, so every stream keeps its index (the outcomes' `stream`) in both generators.
+ */
 export interface PlannedLoad {
   route: RouteName;
   ratePerSecond: number;
+  connections?: number;
   fromS?: number;
   untilS?: number;
+}
+
+/** The planned stream of a route's load, open or closed. */
+export function plannedStream(route: RouteName, load: RouteRate | RouteLoadModel): PlannedLoad {
+  if ('connections' in load) return { route, ratePerSecond: 0, connections: load.connections };
+  return { route, ratePerSecond: load.ratePerSecond };
+}
+
+/** The load model of a planned stream, as results.json and the report name it. */
+export function streamLoadModel(stream: PlannedLoad): RouteLoadModel {
+  return stream.connections === undefined
+    ? { model: 'open', ratePerSecond: stream.ratePerSecond }
+    : { model: 'closed', connections: stream.connections };
+}
+
+/** A route's load as a list of streams: one, or several at once. */
+export function routeStreams(load: RouteRate | readonly RouteRate[]): readonly RouteRate[] {
+  return Array.isArray(load) ? load : [load as RouteRate];
+}
+
+/** A variant's load on each route: the scenario's, with the variant's own where `loadByVariant` has one. */
+export function variantLoad(
+  scenario: Scenario,
+  variant: VariantName,
+): Record<RouteName, readonly RouteRate[]> {
+  const load = { ...scenario.load, ...scenario.loadByVariant?.[variant] };
+  return Object.fromEntries(ROUTES.map((route) => [route, routeStreams(load[route] ?? [])])) as Record<
+    RouteName,
+    readonly RouteRate[]
+  >;
 }
 
 /** One fault of a phase, resolved once for one deployment. */
@@ -78,14 +114,7 @@ function planFault(fault: Fault, deployment: DeploymentName, window: PhaseWindow
     runtimeActions: actions.flatMap((action) => (action.type === 'flood' ? [] : [action])),
     floods: actions.flatMap((action) =>
       action.type === 'flood'
-        ? [
-            {
-              route: action.route,
-              ratePerSecond: action.ratePerSecond,
-              fromS: window.startS,
-              untilS: window.endS,
-            },
-          ]
+        ? [{ ...plannedStream(action.route, action.load), fromS: window.startS, untilS: window.endS }]
         : [],
     ),
   };
@@ -119,7 +148,9 @@ export function planDeployment(scenario: Scenario, variant: VariantDefinition): 
     },
     durationS: scenario.durationS,
     load: [
-      ...ROUTES.map((route) => ({ route, ratePerSecond: scenario.load[route].ratePerSecond })),
+      ...ROUTES.flatMap((route) =>
+        variantLoad(scenario, variant.name)[route].map((load) => plannedStream(route, load)),
+      ),
       ...phases.flatMap((phase) => phase.faults.flatMap((fault) => fault.floods)),
     ],
     phases,
@@ -137,7 +168,7 @@ export function faultWindows(scenario: Scenario): FaultWindow[] {
       fault: fault.kind,
       link: faultTarget(fault),
       description: describeFault(fault),
-      definition: { ...fault },
+      definition: { ...fault } as FaultWindow['definition'],
       startS: window.startS,
       endS: window.endS,
       deployments: plans

@@ -1,7 +1,13 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { DEFAULTS } from '../defaults.ts';
 import { isLabError, LabError } from '../errors.ts';
-import { outcomesOf, perPhase, perSecond, recoverySeconds } from '../load/aggregate.ts';
+import { outcomesOf, perPhase, perSecond, recoverySeconds, wholeRunSummary } from '../load/aggregate.ts';
+import {
+  driveClosedLoad,
+  type ClosedLoadRun,
+  type ClosedStreamSummary,
+  type DriveClosedLoadOptions,
+} from '../load/closed-load.ts';
 import { driveLoad, type DriveLoadOptions, type LoadRun } from '../load/drive-load.ts';
 import type { RequestOutcome } from '../load/outcome.ts';
 import { auditDatabases } from '../measure/audit.ts';
@@ -24,6 +30,7 @@ import { summarizeServicePhases } from '../measure/service-phases.ts';
 import { waitUntilSettled } from '../measure/settle.ts';
 import type {
   AuditResult,
+  ClosedStream,
   DeploymentResult,
   FaultEvidence,
   ServiceResult,
@@ -42,7 +49,12 @@ import type {
 import { ROUTES, ROUTE_TARGETS, type RouteName } from '../vocabulary/topology.ts';
 import { collectDeploymentTraces, type DeploymentTraces } from './collect-traces.ts';
 import { problemsOfEvidence } from './judge-validity.ts';
-import type { DeploymentPlan, PlannedFault, PlannedPhase } from './plan-deployment.ts';
+import {
+  streamLoadModel,
+  type DeploymentPlan,
+  type PlannedFault,
+  type PlannedPhase,
+} from './plan-deployment.ts';
 
 /**
  * The I/O the runner does besides the runtime: load, scraping, settling, the audit and the clock.
@@ -50,6 +62,8 @@ import type { DeploymentPlan, PlannedFault, PlannedPhase } from './plan-deployme
  */
 export interface RunSteps {
   driveLoad(options: DriveLoadOptions): LoadRun;
+  /** A closed-model stream (autocannon), one per stream of the plan that has `connections`. */
+  driveClosedLoad(options: DriveClosedLoadOptions): ClosedLoadRun;
   scrapeMetrics(
     services: readonly ServiceEndpoint[],
     startedAtMs: number,
@@ -70,6 +84,7 @@ export interface RunSteps {
 
 export const REAL_RUN_STEPS: RunSteps = {
   driveLoad,
+  driveClosedLoad,
   scrapeMetrics,
   waitUntilSettled,
   auditDatabases,
@@ -315,7 +330,10 @@ async function runTimeline(
 /** What the drive measured, and the error that ended the timeline early if one did. */
 interface Driven {
   startedAtMs: number;
+  /** Every request's outcome, open and closed (`loadModel: 'closed'`). */
   outcomes: RequestOutcome[];
+  /** Each closed stream's summary, by its index in the plan's load. */
+  closedStreams: { stream: number; summary: ClosedStreamSummary }[];
   services: ServiceResult[];
   scrapeTimesMs: readonly number[];
   instruments: (PhaseInstruments | undefined)[];
@@ -352,7 +370,29 @@ async function driveWithFaults(
     label: plan.label,
   });
   let load: LoadRun;
+  const closedRuns: { stream: number; run: ClosedLoadRun }[] = [];
   try {
+    for (const [stream, planned] of plan.load.entries()) {
+      if (planned.connections === undefined) continue;
+      const run = steps.driveClosedLoad({
+        load: {
+          route: planned.route,
+          url: started.routeUrl(planned.route),
+          connections: planned.connections,
+          stream,
+          ...(planned.fromS !== undefined ? { fromS: planned.fromS } : {}),
+          ...(planned.untilS !== undefined ? { untilS: planned.untilS } : {}),
+        },
+        durationS: plan.durationS,
+        timeoutMs: DEFAULTS.clientTimeoutMs,
+        runTag: context.runTag,
+        startedAtMs,
+        signal: context.signal,
+        onOutcome: (outcome) => tally.outcome(outcome),
+        traceRequests: true,
+      });
+      closedRuns.push({ stream, run });
+    }
     load = steps.driveLoad({
       routes: plan.load.map((stream) => ({ ...stream, url: started.routeUrl(stream.route) })),
       durationS: plan.durationS,
@@ -366,6 +406,8 @@ async function driveWithFaults(
       traceRequests: true,
     });
   } catch (error) {
+    context.stop(error);
+    await Promise.allSettled(closedRuns.map((closed) => closed.run.finished));
     tally.stop();
     await scraper.stop();
     await sampler.stop();
@@ -375,6 +417,9 @@ async function driveWithFaults(
   if (timeline.status === 'rejected') context.stop(timeline.reason);
   // The scraper keeps watching until the last request has come back.
   const outcomes = await settled(load.finished);
+  const closed = await Promise.all(
+    closedRuns.map(async ({ stream, run }) => ({ stream, ...(await run.finished) })),
+  );
   const services = await settled(scraper.stop());
   const instruments = await sampler.stop();
   tally.stop();
@@ -382,7 +427,8 @@ async function driveWithFaults(
   if (services.status === 'rejected') throw services.reason;
   return {
     startedAtMs,
-    outcomes: outcomes.value,
+    outcomes: [...outcomes.value, ...closed.flatMap((stream) => stream.outcomes)],
+    closedStreams: closed.map(({ stream, summary }) => ({ stream, summary })),
     services: services.value,
     scrapeTimesMs: scraper.sampleTimesMs(),
     instruments,
@@ -454,13 +500,29 @@ export function aggregateDeployment(
 ): DeploymentResult {
   const windows = plan.phases.map((phase) => phase.window);
   const routes = ROUTES.map((route) => {
-    const routeOutcomes = outcomesOf(measured.outcomes, route);
+    const all = outcomesOf(measured.outcomes, route);
+    const open = all.filter((outcome) => outcome.loadModel !== 'closed');
+    const closed = all.filter((outcome) => outcome.loadModel === 'closed');
+    const closedConnections = plan.load
+      .filter((stream) => stream.route === route && stream.connections !== undefined)
+      .reduce((sum, stream) => sum + (stream.connections ?? 0), 0);
     const target = ROUTE_TARGETS[plan.deployment][route];
     return {
       route,
       target: `POST ${target.path} on ${target.service} via ${target.link}`,
-      seconds: perSecond(routeOutcomes, plan.durationS),
-      phases: perPhase(routeOutcomes, windows),
+      seconds: perSecond(open, plan.durationS),
+      phases: perPhase(open, windows),
+      ...(open.length > 0 ? { wholeRun: wholeRunSummary(open, plan.durationS) } : {}),
+      ...(closedConnections > 0
+        ? {
+            closedModel: {
+              connections: closedConnections,
+              seconds: perSecond(closed, plan.durationS),
+              phases: perPhase(closed, windows).map((phase) => ({ ...phase, loadModel: 'closed' as const })),
+              wholeRun: { ...wholeRunSummary(closed, plan.durationS), loadModel: 'closed' as const },
+            },
+          }
+        : {}),
     };
   });
   return {
@@ -521,7 +583,7 @@ function recordFloodEvidence(
         phase: window.name,
         fault: fault.description,
         route: flood.route,
-        ratePerSecond: flood.ratePerSecond,
+        load: streamLoadModel(flood),
         window,
       },
       stream,
@@ -543,6 +605,22 @@ function recordFloodEvidence(
       );
     }
   }
+}
+
+/** The closed streams' summaries as results.json records them: steady or a flood (and its phase). */
+function closedStreamResults(
+  plan: DeploymentPlan,
+  streams: readonly { stream: number; summary: ClosedStreamSummary }[],
+): ClosedStream[] {
+  const floods = plannedFloods(plan);
+  return streams.map(({ stream, summary }) => {
+    const flood = floods.find((candidate) => candidate.stream === stream);
+    return {
+      ...summary,
+      role: flood ? ('flood' as const) : ('steady' as const),
+      ...(flood ? { phase: flood.phase.window.name } : {}),
+    };
+  });
 }
 
 /** The observed fault timeline in time order; at the same time an undo comes before the next apply. */
@@ -650,7 +728,8 @@ export async function runDeployment(
         traces = await collectDeploymentTraces(
           lab.traces,
           started.serviceLogs(),
-          driven.outcomes,
+          // Exemplars and phase traces are the open model's: the closed one's would be mixed in.
+          driven.outcomes.filter((outcome) => outcome.loadModel !== 'closed'),
           plan.phases.map((phase) => phase.window),
         );
       } else if (!options.signal?.aborted) {
@@ -696,7 +775,8 @@ export async function runDeployment(
     streams: plan.load,
     durationS: plan.durationS,
     stoppedAtS,
-    outcomes,
+    // The open generator's health; a closed stream's own is in closedStreams (bounds, CPU).
+    outcomes: outcomes.filter((outcome) => outcome.loadModel !== 'closed'),
     scrapeTimesMs: driven?.scrapeTimesMs ?? [],
     instruments: driven?.instruments ?? [],
   });
@@ -722,6 +802,15 @@ export async function runDeployment(
       ...(traces ? withTraces(result, traces) : result),
       faultEvidence,
       loadHealth,
+      loadStreams: plan.load.map((stream) => ({
+        route: stream.route,
+        ...streamLoadModel(stream),
+        ...(stream.fromS !== undefined ? { fromS: stream.fromS } : {}),
+        ...(stream.untilS !== undefined ? { untilS: stream.untilS } : {}),
+      })),
+      ...(driven && driven.closedStreams.length > 0
+        ? { closedStreams: closedStreamResults(plan, driven.closedStreams) }
+        : {}),
       ...(stoppedBy ? { partial: true } : {}),
     },
     problems,

@@ -13,7 +13,7 @@ import { ROUTES } from '../vocabulary/topology.ts';
 import type { Scenario } from './define-scenario.ts';
 import { evaluateClaims } from './evaluate-claims.ts';
 import { judgeValidity } from './judge-validity.ts';
-import { faultWindows, phaseWindows, planDeployment } from './plan-deployment.ts';
+import { faultWindows, phaseWindows, planDeployment, routeStreams } from './plan-deployment.ts';
 import { runDeployment, throwIfAborted, type RunSteps } from './run-deployment.ts';
 
 // Where callers have always found them.
@@ -121,11 +121,19 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       finishedAt: new Date().toISOString(),
       wallTimeMs: Math.round(performance.now() - wallStart),
       runtime: { name: lab.runtime, details: lab.details },
-      load: ROUTES.map((route) => ({
-        route,
-        ratePerSecond: scenario.load[route].ratePerSecond,
-        maxInFlight: DEFAULTS.maxInFlightPerRoute,
-      })),
+      load: ROUTES.flatMap((route) =>
+        routeStreams(scenario.load[route]).map((load) =>
+          'connections' in load
+            ? {
+                route,
+                ratePerSecond: 0,
+                model: 'closed' as const,
+                connections: load.connections,
+                maxInFlight: 0,
+              }
+            : { route, ratePerSecond: load.ratePerSecond, maxInFlight: DEFAULTS.maxInFlightPerRoute },
+        ),
+      ),
       phases: phaseWindows(scenario).map((window, index) => ({
         ...window,
         story: scenario.timeline[index]?.story ?? '',

@@ -1,5 +1,6 @@
 import type { ClaimComparison, ClaimMetricText } from '../vocabulary/claim-metrics.ts';
 import type { Fault } from '../vocabulary/faults.ts';
+import type { ClosedRouteLoad } from '../vocabulary/load-models.ts';
 import type { QuotaOverrides } from '../vocabulary/quotas.ts';
 import type { RouteName, VariantName } from '../vocabulary/topology.ts';
 import type { VariantDefinition } from '../vocabulary/variants.ts';
@@ -36,9 +37,12 @@ export interface PhaseDefinition {
   faults?: Fault[];
 }
 
-export interface RouteRate {
-  ratePerSecond: number;
-}
+/**
+ * The load on one route: `{ ratePerSecond }` is an open model (requests arrive at that rate whatever the
+ * system does); `{ model: 'closed', connections }` is a closed model driven by autocannon (each
+ * connection sends its next request when the last is answered).
+ */
+export type RouteRate = { model?: 'open'; ratePerSecond: number } | ClosedRouteLoad;
 
 export interface ScenarioDefinition {
   name: string;
@@ -46,8 +50,17 @@ export interface ScenarioDefinition {
   title: string;
   /** The claim of the monolith-versus-services argument that it tests. */
   claim: string;
-  /** Requests per second offered on each route, the whole timeline long (an open model). */
-  load: Record<RouteName, RouteRate>;
+  /**
+   * The load on each route, the whole timeline long: requests per second (an open model), a closed
+   * model's connections, or several streams at once, e.g. the open-model probe and autocannon measuring
+   * the same route side by side: `pay: [{ ratePerSecond: 10 }, { model: 'closed', connections: 4 }]`.
+   */
+  load: Record<RouteName, RouteRate | RouteRate[]>;
+  /**
+   * Per variant (by name), routes whose load differs from `load`: e.g. a column driven by a closed model
+   * next to the same deployment under the open one, `{ 'split/retry closed': { checkout: { model: 'closed', connections: 8 } } }`.
+   */
+  loadByVariant?: Record<VariantName, Partial<Record<RouteName, RouteRate | RouteRate[]>>>;
   timeline: PhaseDefinition[];
   hypothesis: ClaimDefinition[];
   whatToLookAt: string[];
@@ -70,7 +83,8 @@ export interface ScenarioDefinition {
   scryptN?: number;
 }
 
-export interface Scenario extends Required<Omit<ScenarioDefinition, 'scryptN'>> {
+export interface Scenario extends Required<Omit<ScenarioDefinition, 'scryptN' | 'loadByVariant'>> {
   scryptN?: number;
+  loadByVariant?: ScenarioDefinition['loadByVariant'];
   durationS: number;
 }

@@ -232,9 +232,40 @@ const quotas = z
     }
   });
 
-const routeRate = z.object(
-  { ratePerSecond: between(0, 1000, 'must be a number from 0 to 1000') },
-  { error: 'must be { ratePerSecond: <a number from 0 to 1000> }' },
+const ROUTE_RATE_PROBLEM =
+  "must be { ratePerSecond: <a number from 0 to 1000> } or { model: 'closed', connections: <1 to 256> }";
+const routeRate = z.union(
+  [
+    z
+      .object({
+        model: z.literal('open').optional(),
+        ratePerSecond: between(0, 1000, 'must be a number from 0 to 1000'),
+      })
+      .strict(),
+    z
+      .object({
+        model: z.literal('closed'),
+        connections: z
+          .number({ error: 'must be a whole number from 1 to 256' })
+          .int('must be a whole number from 1 to 256')
+          .min(1, 'must be a whole number from 1 to 256')
+          .max(256, 'must be a whole number from 1 to 256'),
+      })
+      .strict(),
+  ],
+  { error: ROUTE_RATE_PROBLEM },
+);
+
+/** One stream on a route, or a few at once (the open-model probe beside an autocannon stream). */
+const routeLoad = z.union(
+  [
+    routeRate,
+    z
+      .array(routeRate, { error: ROUTE_RATE_PROBLEM })
+      .min(1, 'must list at least one load')
+      .max(4, 'must list at most 4 loads on one route'),
+  ],
+  { error: ROUTE_RATE_PROBLEM },
 );
 
 /** Checks that need more than one field: names used twice, and claims that name a phase or variant. */
@@ -254,6 +285,10 @@ function checkReferences(definition: ScenarioDefinition, context: z.RefinementCt
     definition.hypothesis.map((claim) => claim.id),
     (index) => ['hypothesis', index, 'id'],
   );
+
+  for (const name of Object.keys(definition.loadByVariant ?? {}))
+    if (!variantNames.includes(name))
+      problem(['loadByVariant', name], `"${name}" is not run by this scenario`);
 
   definition.hypothesis.forEach((claim, index) => {
     const at = (...path: string[]): (string | number)[] => ['hypothesis', index, ...path];
@@ -285,9 +320,18 @@ export const scenarioSchema = z
     title: z.string({ error: TITLE_PROBLEM }).refine((title) => title.trim().endsWith('?'), TITLE_PROBLEM),
     claim: z.string({ error: CLAIM_PROBLEM }).refine((claim) => claim.trim().length >= 10, CLAIM_PROBLEM),
     load: z.object(
-      { signup: routeRate, pay: routeRate, checkout: routeRate },
+      { signup: routeLoad, pay: routeLoad, checkout: routeLoad },
       { error: `must give a rate for every route: ${ROUTES.join(', ')}` },
     ),
+    loadByVariant: z
+      .record(
+        z.string(),
+        z
+          .object({ signup: routeLoad.optional(), pay: routeLoad.optional(), checkout: routeLoad.optional() })
+          .strict(),
+        { error: 'must map variant names to { <route>: <load> }' },
+      )
+      .optional(),
     timeline: z
       .array(phase, { error: 'must have at least one phase' })
       .min(1, 'must have at least one phase'),

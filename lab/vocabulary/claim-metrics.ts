@@ -47,6 +47,17 @@ export const TRACE_FIELDS = [
 ] as const;
 export type TraceField = (typeof TRACE_FIELDS)[number];
 
+/** What a closed-model stream (autocannon) of a route shows in a phase: `closed:<field>`. */
+export const CLOSED_FIELDS = [
+  'successRate',
+  'latencyP50Ms',
+  'latencyP90Ms',
+  'latencyP99Ms',
+  'latencyMaxMs',
+  'requests',
+] as const;
+export type ClosedField = (typeof CLOSED_FIELDS)[number];
+
 /** What a parsed metric points at; `measureClaimMetric` in evaluate-claims.ts switches over `family`. */
 export type ClaimMetric =
   | {
@@ -56,13 +67,16 @@ export type ClaimMetric =
         | 'latencyP90Ms'
         | 'latencyP99Ms'
         | 'failureLatencyP50Ms'
-        | 'firstFailureSeconds';
+        | 'firstFailureSeconds'
+        | 'downtimeSeconds';
     }
   | { family: 'recoverySeconds' }
   | { family: 'causeShare'; cause: string }
   | { family: 'audit'; count: AuditCount }
   | { family: 'service'; service: ServiceName; field: ServiceField }
-  | { family: 'trace'; field: TraceField };
+  | { family: 'trace'; field: TraceField }
+  | { family: 'closed'; closedField: ClosedField; wholeRun: boolean }
+  | { family: 'closedOverOpen'; closedField: ClosedField; wholeRun: boolean };
 
 export type ClaimMetricFamily = ClaimMetric['family'];
 
@@ -81,7 +95,7 @@ interface ClaimMetricSpec {
 /** The families written as a bare name. */
 type ParameterlessFamily = Exclude<
   ClaimMetric,
-  { cause: string } | { count: string } | { service: string } | { field: string }
+  { cause: string } | { count: string } | { service: string } | { field: string } | { closedField: string }
 >['family'];
 
 const noParameters =
@@ -94,6 +108,20 @@ function isOneOf<T extends string>(values: readonly T[], value: string | undefin
 }
 
 const fixed = (unit: ClaimUnit) => (): ClaimUnit => unit;
+
+const closedFieldUnit = (field: ClosedField): ClaimUnit =>
+  field === 'successRate' ? 'ratio' : field === 'requests' ? 'count' : 'ms';
+
+const parseClosedField =
+  (family: 'closed' | 'closedOverOpen') =>
+  (parameters: string[]): ClaimMetric | string => {
+    const [closedField, scope] = parameters;
+    const scoped =
+      parameters.length === 1 || (parameters.length === 2 && (scope === 'wholeRun' || scope === 'phase'));
+    return scoped && isOneOf(CLOSED_FIELDS, closedField)
+      ? { family, closedField, wholeRun: scope === 'wholeRun' }
+      : `${family} needs one of ${CLOSED_FIELDS.join(', ')}, then optionally :phase (the default) or :wholeRun, e.g. ${family}:latencyP99Ms:wholeRun`;
+  };
 
 /** The table. Keys are the families; `satisfies` makes the compiler reject a family that is missing. */
 export const CLAIM_METRICS = {
@@ -139,6 +167,15 @@ export const CLAIM_METRICS = {
     source: 'route phase',
     unit: fixed('s'),
     parse: noParameters('firstFailureSeconds'),
+  },
+  downtimeSeconds: {
+    syntax: 'downtimeSeconds',
+    measures:
+      'how long the route failed within the phase: from the first to the last second (by send time) in ' +
+      'which a request of it failed, both counted, so one failing second is 1 s; 0 when none failed',
+    source: 'route phase',
+    unit: fixed('s'),
+    parse: noParameters('downtimeSeconds'),
   },
   recoverySeconds: {
     syntax: 'recoverySeconds',
@@ -201,6 +238,25 @@ export const CLAIM_METRICS = {
         ? { family: 'trace', field }
         : `trace needs one of ${TRACE_FIELDS.join(', ')}, e.g. trace:failureOutboundShare`;
     },
+  },
+  closed: {
+    syntax: `closed:<${CLOSED_FIELDS.join('|')}>:<phase|wholeRun>`,
+    measures:
+      "the route's closed-model requests (autocannon) sent in the phase (`:phase`, also the default when " +
+      'left out) or in the whole run, pooled (`:wholeRun`: the phase then only labels it): their success ' +
+      'rate, latency from each send (p50, p90, p99, max), or how many were sent',
+    source: 'route phase',
+    unit: (metric) => (metric.family === 'closed' ? closedFieldUnit(metric.closedField) : 'ms'),
+    parse: parseClosedField('closed'),
+  },
+  closedOverOpen: {
+    syntax: `closedOverOpen:<${CLOSED_FIELDS.join('|')}>:<phase|wholeRun>`,
+    measures:
+      "the closed model's figure divided by the open model's, same route and phase (or whole run): below 1 " +
+      'for a latency percentile, the closed model hides that much of a stall (coordinated omission)',
+    source: 'route phase',
+    unit: fixed('factor'),
+    parse: parseClosedField('closedOverOpen'),
   },
 } as const satisfies Record<ClaimMetricFamily, ClaimMetricSpec>;
 
@@ -269,4 +325,8 @@ export type ClaimMetricText =
   | `causeShare:${string}`
   | `audit:${AuditCount}`
   | `service:${ServiceName}:${ServiceField}`
-  | `trace:${TraceField}`;
+  | `trace:${TraceField}`
+  | `closed:${ClosedField}`
+  | `closed:${ClosedField}:${'phase' | 'wholeRun'}`
+  | `closedOverOpen:${ClosedField}`
+  | `closedOverOpen:${ClosedField}:${'phase' | 'wholeRun'}`;

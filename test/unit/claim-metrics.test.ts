@@ -56,7 +56,7 @@ describe('the claim metrics table', () => {
       'service needs a service and a field, e.g. service:payment-service:attemptsPerCall',
     );
     expect(parseClaimMetric('service:billing:attemptsPerCall')).toBe(
-      'service "billing" is not one of monolith, signup-service, payment-service',
+      'service "billing" is not one of monolith, modular, signup-service, payment-service',
     );
     expect(parseClaimMetric('service:monolith:retries')).toBe(
       'service field "retries" is not one of requestsPerSecond, attemptsPerCall, bulkheadRejections, outboundInFlightMax',

@@ -23,7 +23,17 @@ describe('defineScenario', () => {
       /title must be phrased as a question/,
     ],
     ['a bad name', (d) => void (d.name = 'Bad Name'), /name must be kebab-case/],
-    ['a negative rate', (d) => void (d.load.pay.ratePerSecond = -1), /load\.pay\.ratePerSecond/],
+    ['a negative rate', (d) => void (d.load.pay = { ratePerSecond: -1 }), /load\.pay\.ratePerSecond/],
+    [
+      'a closed model without connections',
+      (d) => void (d.load.pay = { model: 'closed', connections: 0 }),
+      /load\.pay\.connections must be a whole number from 1 to 256/,
+    ],
+    [
+      'a variant load for a variant not run',
+      (d) => void (d.loadByVariant = { 'split/nowhere': { pay: { model: 'closed', connections: 4 } } }),
+      /loadByVariant\.split\/nowhere "split\/nowhere" is not run by this scenario/,
+    ],
     [
       'an unknown link',
       (d) => void (d.timeline[1]!.faults = [partition('nowhere' as never)]),
@@ -58,7 +68,7 @@ describe('defineScenario', () => {
     [
       'a crash of an unknown service',
       (d) => void (d.timeline[1]!.faults = [crash('inventory' as never)]),
-      /timeline\[1\]\.faults\[0\]\.service "inventory" is not one of monolith, signup-service, payment-service/,
+      /timeline\[1\]\.faults\[0\]\.service "inventory" is not one of monolith, modular, signup-service, payment-service/,
     ],
     [
       'an unknown DNS failure mode',
@@ -73,7 +83,7 @@ describe('defineScenario', () => {
     [
       'a flood with no rate',
       (d) => void (d.timeline[1]!.faults = [flood('signup', { ratePerSecond: 0 })]),
-      /faults\[0\]\.ratePerSecond/,
+      /faults\[0\]\.load\.ratePerSecond/,
     ],
     [
       'an unknown fault kind',
@@ -83,7 +93,7 @@ describe('defineScenario', () => {
     [
       'a quota for a service that does not exist',
       (d) => void (d.quotas = { 'order-service': { cpu: 1 } }),
-      /quotas "order-service" is not one of monolith, signup-service, payment-service/,
+      /quotas "order-service" is not one of monolith, modular, signup-service, payment-service/,
     ],
     [
       'a quota of no CPU',
@@ -103,7 +113,7 @@ describe('defineScenario', () => {
     [
       'a claim with a known family but a wrong parameter',
       (d) => void (d.hypothesis[0]!.metric = 'service:order-service:requestsPerSecond' as never),
-      /hypothesis\[0\]\.metric service "order-service" is not one of monolith, signup-service, payment-service/,
+      /hypothesis\[0\]\.metric service "order-service" is not one of monolith, modular, signup-service, payment-service/,
     ],
     [
       'recoverySeconds on a phase without faults',
@@ -161,7 +171,7 @@ describe('defineScenario', () => {
     const definition = tinyScenario();
     definition.timeline[1]!.faults = [partition('x' as never)];
     expect(() => defineScenario(definition)).toThrow(
-      'scenario tiny: timeline[1].faults[0].link "x" is not a link; links: edge-monolith, monolith-db, edge-signup, edge-payment, payment-api, signup-db, payment-db',
+      'scenario tiny: timeline[1].faults[0].link "x" is not a link; links: edge-monolith, monolith-db, edge-modular, modular-db, edge-signup, edge-payment, payment-api, signup-db, payment-db',
     );
   });
 

@@ -134,7 +134,7 @@ describe('faultWindows', () => {
         fault: 'flood',
         link: 'signup route',
         description: 'flood: +30 requests/s on signup',
-        definition: { kind: 'flood', route: 'signup', ratePerSecond: 30 },
+        definition: { kind: 'flood', route: 'signup', load: { model: 'open', ratePerSecond: 30 } },
         startS: 10,
         endS: 15,
         deployments: ['monolith', 'split/retry'],

@@ -333,3 +333,55 @@ describe('html helpers', () => {
     expect(inlineScript('var s = "</SCRIPT>";')).toBe('var s = "<\\/SCRIPT>";');
   });
 });
+
+describe('closed-model load in the report', () => {
+  function withClosedPay(): RunResults {
+    const results = makeReportResults();
+    const [first] = results.deployments;
+    if (!first) throw new Error('the fixture has a deployment');
+    const pay = first.routes.find((route) => route.route === 'pay');
+    if (!pay) throw new Error('the fixture drives pay');
+    pay.closedModel = {
+      connections: 2,
+      seconds: pay.seconds.map((second) => ({ ...second, completed: second.completed * 10 })),
+      phases: pay.phases.map((phase) => ({ ...phase, loadModel: 'closed' as const })),
+      wholeRun: { ...pay.phases[0]!, phase: 'whole run', loadModel: 'closed' as const },
+    };
+    first.closedStreams = [
+      {
+        route: 'pay',
+        connections: 2,
+        role: 'steady',
+        fromS: 0,
+        untilS: 30,
+        sent: 6344,
+        answered: 6300,
+        ok: 6300,
+        autocannon: { errors: 44, timeouts: 0, non2xx: 0, instances: 2 },
+        bounded: [{ atS: 12.5, errors: 501, pausedMs: 1000 }],
+        labProcessCpuShare: 0.22,
+      },
+    ];
+    results.load.push({ route: 'pay', ratePerSecond: 0, model: 'closed', connections: 2, maxInFlight: 0 });
+    return results;
+  }
+
+  it('marks the closed-model tables, charts and load, and says when autocannon was bounded', () => {
+    const results = withClosedPay();
+    const page = renderRunReport(results);
+    expectText(
+      page,
+      'closed model</strong> (autocannon, 2 connections) · latency per second from each send',
+      '<strong>Closed model</strong> (autocannon, 2 connections): latency from each send',
+      '2 connections (closed)',
+      'Closed-model load',
+      '1× (first at t=12.5 s, 501 errors in that second; paused 1,000 ms each)',
+    );
+    const charts = buildReportCharts(results).routes.find((route) => route.route === 'pay')?.closed;
+    expect(charts?.map((chart) => chart.connections)).toEqual([2]);
+  });
+
+  it('leaves a run without closed streams as it was', () => {
+    expectNoText(renderRunReport(makeReportResults()), 'Closed-model load', 'closed model</strong>');
+  });
+});

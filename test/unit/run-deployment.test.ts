@@ -24,6 +24,8 @@ function nameOf(action: RuntimeAction): string {
       return `dns ${action.name}`;
     case 'crash':
       return `crash ${action.service}`;
+    default:
+      return `${action.type} ${action.service}`;
   }
 }
 
@@ -144,6 +146,9 @@ function fakeRun(options: FakeOptions = {}) {
   const runtime: Runtime = { name: 'fake', start: async () => lab };
 
   const steps: RunSteps = {
+    driveClosedLoad: () => {
+      throw new Error('the storm scenario has no closed-model stream');
+    },
     now: () => nowMs,
     sleep: async (ms) => {
       const abortAtMs = typeof options.abortAtS === 'number' ? originMs + options.abortAtS * 1000 : Infinity;
