@@ -18,6 +18,8 @@ const RUNTIME_FILES = [
   'test/integration/runtime-traces.test.ts',
   'test/integration/partition-traces.test.ts',
   'test/integration/modular-deployment.test.ts',
+  'test/integration/deploy-fault.test.ts',
+  'test/integration/deploy-scenario.test.ts',
 ];
 
 const serial = {

@@ -326,7 +326,11 @@ const deploymentResultSchema = z
     deployment: variantName.describe(
       "The variant's name (`split/retry`); equal to `topology` for a plain deployment.",
     ),
-    topology: z.enum(DEPLOYMENTS).describe('The way the domain was deployed: one process, or services.'),
+    topology: z
+      .enum(DEPLOYMENTS)
+      .describe(
+        'The way the domain was deployed: one process (monolith), one process of modules (modular), or services (split).',
+      ),
     settings: z
       .record(z.string(), z.string())
       .describe("The variant's settings as the services got them, e.g. `{ PAYMENT_POLICY: 'retry' }`."),

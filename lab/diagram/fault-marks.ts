@@ -75,10 +75,25 @@ function placeAction(deployment: DeploymentName, kind: FaultKind, action: FaultA
       return {
         on: 'link',
         link: ROUTE_TARGETS[deployment][action.route].link,
-        mark: { kind, shape: 'badge', badge: `flood +${action.ratePerSecond}/s ${action.route}` },
+        mark: {
+          kind,
+          shape: 'badge',
+          badge:
+            action.load.model === 'open'
+              ? `flood +${action.load.ratePerSecond}/s ${action.route}`
+              : `flood ${action.load.connections} conn ${action.route}`,
+        },
       };
     case 'crash':
       return { on: 'node', node: action.service, mark: { kind, badge: 'killed' } };
+    case 'stall':
+      return { on: 'node', node: action.service, mark: { kind, badge: 'frozen' } };
+    case 'deploy':
+      return {
+        on: 'node',
+        node: action.service,
+        mark: { kind, badge: action.version ? `deploy ${action.version}` : 'redeploy' },
+      };
     case 'dns':
       return {
         on: 'node',

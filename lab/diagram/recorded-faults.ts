@@ -26,20 +26,26 @@ export function faultOfWindow(window: FaultWindow): Fault | undefined {
 }
 
 /** The record as a Fault when it is one by the scenario files' own schema (every field of its kind, each valid). */
-function checkedFault(record: Readonly<Record<string, string | number | undefined>>): Fault | undefined {
-  const parsed = faultSchema.safeParse(record);
+function checkedFault(record: Readonly<Record<string, unknown>>): Fault | undefined {
+  const parsed = faultSchema.safeParse(upgradeFlood(record));
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * A flood recorded before floods had a load model (`{ kind: 'flood', route, ratePerSecond }`) was an
+ * open-model one: it becomes `load: { model: 'open', ratePerSecond }`.
+ */
+function upgradeFlood(record: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (record.kind !== 'flood' || 'load' in record || !('ratePerSecond' in record)) return record;
+  const { ratePerSecond, ...rest } = record;
+  return { ...rest, load: { model: 'open', ratePerSecond } };
 }
 
 /**
  * The fields of a fault read from the words describeFault wrote. What a factory defaults (a direction,
  * a jitter) takes that default when the words lack it; an amount the fault needs does not.
  */
-function readDescription(
-  kind: FaultKind,
-  target: string,
-  description: string,
-): Record<string, string | number | undefined> {
+function readDescription(kind: FaultKind, target: string, description: string): Record<string, unknown> {
   const amount = (pattern: RegExp): number | undefined => {
     const value = pattern.exec(description)?.[1];
     return value === undefined ? undefined : Number(value);
@@ -93,7 +99,18 @@ function readDescription(
               : undefined,
       };
     case 'crash':
+    case 'stall':
       return { kind, service: target };
+    case 'deploy': {
+      const drainS = amount(new RegExp(String.raw`up to ${number} s to drain`));
+      const version = /redeployed as (\S+) /.exec(description)?.[1];
+      return {
+        kind,
+        service: target,
+        ...(version ? { version } : {}),
+        drainMs: drainS === undefined ? undefined : drainS * 1000,
+      };
+    }
     case 'dbOutage':
       return { kind, target: target.replace(/ database$/, '') };
     case 'dbLatency':
@@ -103,11 +120,16 @@ function readDescription(
         ms: amount(new RegExp(String.raw`^\+${number} ms`)),
         jitterMs: 0,
       };
-    case 'flood':
+    case 'flood': {
+      const connections = amount(new RegExp(String.raw`${number} connections`));
       return {
         kind,
         route: target.replace(/ route$/, ''),
-        ratePerSecond: amount(new RegExp(String.raw`\+${number} requests/s`)),
+        load:
+          connections === undefined
+            ? { model: 'open', ratePerSecond: amount(new RegExp(String.raw`\+${number} requests/s`)) }
+            : { model: 'closed', connections },
       };
+    }
   }
 }

@@ -13,6 +13,7 @@ import {
   dbOutage,
   describeFault,
   DIRECTIONS,
+  deploy,
   dnsFailure,
   DNS_FAILURE_MODES,
   DNS_NAMES,
@@ -29,6 +30,7 @@ import {
   SERVICES,
   slicer,
   slowClose,
+  stall,
   type DatabaseTarget,
   type Direction,
   type DnsFailureMode,
@@ -37,6 +39,7 @@ import {
   type FaultKind,
   type ServiceName,
 } from '../vocabulary/faults.ts';
+import { SERVICE_VERSIONS, type ServiceVersion } from '../../services/runtime/service-version.ts';
 import {
   DEPLOYMENTS,
   LINKS,
@@ -64,6 +67,8 @@ export const FAULT_OPTION_NAMES = [
   'bytes',
   'mode',
   'rate-per-second',
+  'version',
+  'drain-ms',
 ] as const;
 export type FaultOptionName = (typeof FAULT_OPTION_NAMES)[number];
 
@@ -97,6 +102,8 @@ export const FAULT_SPECS = {
   limitData: { target: 'link', options: ['bytes'], required: ['bytes'] },
   dnsFailure: { target: 'dns', options: ['mode'], required: ['mode'] },
   crash: { target: 'service', options: [], required: [] },
+  stall: { target: 'service', options: [], required: [] },
+  deploy: { target: 'service', options: ['version', 'drain-ms'], required: [] },
   dbOutage: { target: 'database', options: [], required: [] },
   dbLatency: { target: 'database', options: ['ms', 'jitter-ms'], required: ['ms'] },
   flood: { target: 'route', options: ['rate-per-second'], required: ['rate-per-second'] },
@@ -116,7 +123,12 @@ const OPTION_VALUE: Record<FaultOptionName, string> = {
   bytes: '<bytes>',
   mode: `<${DNS_FAILURE_MODES.join('|')}>`,
   'rate-per-second': '<n>',
+  version: `<${SERVICE_VERSIONS.join('|')}>`,
+  'drain-ms': '<ms>',
 };
+
+/** The longest drain a deploy by hand may give: the control channel waits 90 s for the whole deploy. */
+export const MAX_HAND_DRAIN_MS = 60_000;
 
 /** A flood adds at most this many requests per second, as in scenarios. */
 export const MAX_FLOOD_RATE = 1000;
@@ -279,6 +291,24 @@ export function buildFault(kindText: string, targetText: string, values: FaultOp
       );
     case 'crash':
       return crash(checkTarget<ServiceName>(kind, SERVICES, targetText));
+    case 'stall':
+      return stall(checkTarget<ServiceName>(kind, SERVICES, targetText));
+    case 'deploy': {
+      const service = checkTarget<ServiceName>(kind, SERVICES, targetText);
+      const version = values.version;
+      const drainMs = whole('drain-ms');
+      if (drainMs !== undefined && drainMs > MAX_HAND_DRAIN_MS)
+        throw new LabError(
+          'USAGE',
+          `--drain-ms ${drainMs}: at most ${MAX_HAND_DRAIN_MS} (the answer to a fault comes within 90 s, the new process's start included)`,
+        );
+      return deploy(service, {
+        ...(version === undefined
+          ? {}
+          : { version: oneOf<ServiceVersion>('version', SERVICE_VERSIONS, version) }),
+        ...(drainMs === undefined ? {} : { drainMs }),
+      });
+    }
     case 'dbOutage':
       return dbOutage(checkTarget<DatabaseTarget>(kind, DATABASE_TARGETS, targetText));
     case 'dbLatency':
@@ -297,12 +327,20 @@ export function buildFault(kindText: string, targetText: string, values: FaultOp
 
 /**
  * A fault in one line, as the live view, `status` and the answers show it: the report's words, except
- * that a service crashed by hand comes back when it is healed, not at the end of a phase.
+ * that a service crashed or frozen by hand comes back when it is healed, not at the end of a phase, and
+ * that a deploy is not healed at all.
  */
 export function describeHandFault(fault: Fault): string {
-  return fault.kind === 'crash'
-    ? `${fault.service} killed (SIGKILL); restarted when healed`
-    : describeFault(fault);
+  switch (fault.kind) {
+    case 'crash':
+      return `${fault.service} killed (SIGKILL); restarted when healed`;
+    case 'stall':
+      return `${fault.service} frozen (nothing answered); thawed when healed`;
+    case 'deploy':
+      return `${describeFault(fault)}; it stays: heal does not undo a deploy (deploy again with --version to roll back)`;
+    default:
+      return describeFault(fault);
+  }
 }
 
 /** The targets a kind can hit in `deployment`: what the message offers instead of a wrong one. */
@@ -335,13 +373,17 @@ export function checkFaultFits(fault: Fault, deployment: DeploymentName): void {
   const target = faultTargetName(fault);
   const here = targetsIn(fault.kind, deployment);
   const instead = here.length > 0 ? `; here: ${here.join(', ')}` : '';
-  const other = DEPLOYMENTS.find((candidate) => candidate !== deployment) ?? deployment;
+  // Where the target does exist: the first other deployment the same fault touches.
+  const home =
+    DEPLOYMENTS.find((candidate) => candidate !== deployment && resolveFault(fault, candidate).length > 0) ??
+    deployment;
   let where: string;
   if (isLinkFault(fault)) where = `${target} is a link of ${LINKS[fault.link].deployment}`;
   else if (fault.kind === 'dnsFailure')
     where = `${fault.kind} ${target} touches only split (the monolith calls payment in-process and resolves no names)`;
-  else if (fault.kind === 'crash') where = `${target} is a service of ${other}`;
-  else where = `${fault.kind} ${target} names the databases of the ${other} deployment`;
+  else if (fault.kind === 'crash' || fault.kind === 'stall' || fault.kind === 'deploy')
+    where = `${target} is a service of ${home}`;
+  else where = `${fault.kind} ${target} names the databases of the ${home} deployment`;
   throw new LabError('USAGE', `${where}; this lab runs ${deployment}${instead}`);
 }
 

@@ -69,6 +69,8 @@ export function heldBy(action: FaultAction): string {
     case 'dns':
       return `DNS ${action.name}`;
     case 'crash':
+    case 'stall':
+    case 'deploy':
       return `the process of ${action.service}`;
     case 'flood':
       return `the flood on ${action.route}`;
@@ -164,7 +166,9 @@ export function createHandFaults(options: HandFaultsOptions): HandFaults {
       atS: atS(),
       evidence: observed.map((state, index) => `${parts[index]?.action ?? '?'}: ${state.evidence}`),
     };
-    active.push({ view, actions, parts });
+    // A deploy is done once the new version answers: nothing is left in effect to heal.
+    const stays = fault.kind === 'deploy';
+    if (!stays) active.push({ view, actions, parts });
     options.watcher.emit({
       type: 'fault-applied',
       label: options.label,
@@ -174,8 +178,13 @@ export function createHandFaults(options: HandFaultsOptions): HandFaults {
       source: 'hand',
       atS: view.atS,
     });
+    if (stays) options.watcher.emit({ type: 'fault-undone', label: options.label, id: view.id, atS: atS() });
     const observedAfterMs = Math.round(now() - startedMs);
-    options.log(`fault ${view.id} in effect after ${observedAfterMs} ms: ${view.description}`);
+    options.log(
+      stays
+        ? `deploy ${view.id} done after ${observedAfterMs} ms (${view.evidence.join('; ')}): ${view.description}`
+        : `fault ${view.id} in effect after ${observedAfterMs} ms: ${view.description}`,
+    );
     return { applied: view, observedAfterMs };
   };
 

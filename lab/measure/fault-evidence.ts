@@ -9,6 +9,7 @@ import type { RequestOutcome } from '../load/outcome.ts';
 import type { FaultEvidence, PhaseWindow } from '../results.ts';
 import type { ActionObservation, RuntimeAction, StartedDeployment } from '../runtime/runtime.ts';
 import { planToxiproxy, type FaultAction } from '../vocabulary/faults.ts';
+import { describeRouteLoad, type RouteLoadModel } from '../vocabulary/load-models.ts';
 import type { RouteName } from '../vocabulary/topology.ts';
 
 /**
@@ -27,8 +28,14 @@ export function describeAction(action: FaultAction): string {
       return `DNS ${action.name}: ${action.mode}`;
     case 'crash':
       return `kill ${action.service}`;
+    case 'stall':
+      return `freeze ${action.service}`;
+    case 'deploy':
+      return `deploy ${action.service}${action.version ? ` ${action.version}` : ''} (drain up to ${action.drainMs / 1000} s)`;
     case 'flood':
-      return `flood on ${action.route}: +${action.ratePerSecond}/s`;
+      return action.load.model === 'open'
+        ? `flood on ${action.route}: +${action.load.ratePerSecond}/s`
+        : `flood on ${action.route}: ${describeRouteLoad(action.load)}`;
     default:
       return action satisfies never;
   }
@@ -49,17 +56,27 @@ export interface ObservedState {
 }
 
 /**
+ * Whether `action` should be in effect after `step`. A deploy stays after its phase, as after a real
+ * one: the new version running is the expected state after its (empty) undo too, not a fault left behind.
+ */
+export function expectedInEffect(action: RuntimeAction, step: 'apply' | 'undo'): boolean {
+  return step === 'apply' || action.type === 'deploy';
+}
+
+/**
  * Reads `action`'s state from the tools until it shows `inEffect` (true after an apply, false after an
- * undo), every `observeIntervalMs`, for at most `observeTimeoutMs`. A read that throws counts as not
- * yet, and its message is the evidence if no later read succeeds.
+ * undo; a deploy is expected in effect after both, see expectedInEffect), every `observeIntervalMs`, for
+ * at most `observeTimeoutMs`. A read that throws counts as not yet, and its message is the evidence if no
+ * later read succeeds.
  */
 export async function observeAction(
   started: Pick<StartedDeployment, 'observe'>,
   action: RuntimeAction,
-  inEffect: boolean,
+  afterApply: boolean,
   clock: ObserveClock,
   signal?: AbortSignal,
 ): Promise<ObservedState> {
+  const inEffect = expectedInEffect(action, afterApply ? 'apply' : 'undo');
   const deadlineMs = clock.now() + DEFAULTS.observeTimeoutMs;
   let last: ObservedState = { expected: false, atMs: null, evidence: 'not read' };
   for (;;) {
@@ -112,29 +129,43 @@ export function evidenceEntry(
  * usually a little below zero. A flood that sent nothing has no undo entry.
  */
 export function floodEvidence(
-  flood: { phase: string; fault: string; route: RouteName; ratePerSecond: number; window: PhaseWindow },
+  flood: { phase: string; fault: string; route: RouteName; window: PhaseWindow } & (
+    | { load: RouteLoadModel }
+    // As plans written before closed-model floods carry it: an open flood.
+    | { ratePerSecond: number }
+  ),
   stream: number,
   outcomes: readonly RequestOutcome[],
   durationS: number,
   stoppedAtS: number | null,
 ): FaultEvidence[] {
   const { window } = flood;
+  const load: RouteLoadModel =
+    'load' in flood ? flood.load : { model: 'open', ratePerSecond: flood.ratePerSecond };
   const mine = outcomes.filter((outcome) => outcome.stream === stream);
   const sentAtS = (outcome: RequestOutcome): number => outcome.dueAtS + outcome.sendLagMs / 1000;
   const sent = mine.filter((outcome) => outcome.cause !== 'generator_limit');
   const heldBack = mine.length - sent.length;
-  const schedule = streamSchedule(
-    { ratePerSecond: flood.ratePerSecond, fromS: window.startS, untilS: window.endS },
-    durationS,
-  );
   const untilS = stoppedAtS === null ? window.endS : Math.min(window.endS, stoppedAtS);
-  const due = dueCountInWindow(schedule, window.startS, untilS);
+  // A closed flood has no schedule: each connection sends when its last answer came. Its apply is
+  // observed by any request it sent.
+  const due =
+    load.model === 'open'
+      ? dueCountInWindow(
+          streamSchedule(
+            { ratePerSecond: load.ratePerSecond, fromS: window.startS, untilS: window.endS },
+            durationS,
+          ),
+          window.startS,
+          untilS,
+        )
+      : 1;
   const sendTimes = sent.map(sentAtS).sort((a, b) => a - b);
   const first = sendTimes[0];
   const last = sendTimes.at(-1);
   const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
   const lag = (atS: number, plannedAtS: number): number => Math.round((atS - plannedAtS) * 10_000) / 10;
-  const action = describeAction({ type: 'flood', route: flood.route, ratePerSecond: flood.ratePerSecond });
+  const action = describeAction({ type: 'flood', route: flood.route, load });
   const base = { phase: flood.phase, fault: flood.fault, action };
   const appliedObserved =
     due > 0 && sent.length + heldBack >= DEFAULTS.floodObservedShare * due && first !== undefined;
@@ -147,7 +178,9 @@ export function floodEvidence(
       lagMs: appliedObserved && first !== undefined ? lag(first, window.startS) : null,
       observed: appliedObserved,
       evidence:
-        `${sent.length} of ${due} due requests sent` +
+        (load.model === 'open'
+          ? `${sent.length} of ${due} due requests sent`
+          : `${sent.length} requests sent by ${load.connections} connections`) +
         (heldBack > 0 ? `, ${heldBack} held back at the in-flight limit` : '') +
         (first !== undefined ? `; the first at t=${round(first)} s` : ''),
     },

@@ -50,7 +50,7 @@ export interface ReportCharts {
   outcomeColours: Record<string, string>;
 }
 
-export const DEPLOYMENT_ORDER: readonly VariantName[] = ['monolith', 'split'];
+export const DEPLOYMENT_ORDER: readonly VariantName[] = ['monolith', 'modular', 'modular/worker', 'split'];
 export const ROUTE_ORDER: readonly RouteName[] = ['signup', 'pay', 'checkout'];
 
 export const SUCCESS_COLOUR = '#3b8c4f';

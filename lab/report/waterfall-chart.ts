@@ -21,6 +21,7 @@ import { html, type SafeHtml } from './html.ts';
 /** Each known service has its own colour in every waterfall; cool hues, so none reads as an error. */
 export const SERVICE_COLOURS: Readonly<Record<string, string>> = {
   monolith: '#3f6fb5',
+  modular: '#c46f2b',
   'signup-service': '#2a9d8f',
   'payment-service': '#8e6cc0',
 };

@@ -1,9 +1,13 @@
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { LabError } from '../errors.ts';
 import { ROUTE_TARGETS, type LinkName, type RouteName } from '../vocabulary/topology.ts';
+import type { ServiceVersion } from '../../services/runtime/service-version.ts';
 import {
   applyRuntimeAction,
+  describeDeploy,
   observeRuntimeAction,
+  type DeployReport,
+  type RunningVersion,
   type RuntimeActionTarget,
   type ServiceState,
 } from './apply-runtime-action.ts';
@@ -35,6 +39,17 @@ export interface DeploymentParts {
   kill(service: string): Promise<() => Promise<void>>;
   /** The service's process (local) or container (containers) state, for `observe`. */
   serviceState(service: string): Promise<ServiceState>;
+  /** Freezes the service (SIGSTOP / docker pause) and returns how to thaw it. */
+  stall(service: string): Promise<() => Promise<void>>;
+  /**
+   * Stops the service's current process or container with SIGTERM, SIGKILL after `drainMs`, and starts a
+   * new one with SERVICE_VERSION=`version` (unchanged when not given) on the same address; waiting for
+   * health is done here. Later crashes, stalls and deploys act on the new one.
+   */
+  redeploy(
+    service: string,
+    options: { version?: ServiceVersion; drainMs: number },
+  ): Promise<{ stoppedAfterMs: number; drained: boolean; oldEnded: string }>;
   /** Where a teardown that went wrong says so, once. */
   log: LabLog;
   /** What of the deployment is still there: named in that one line. */
@@ -114,6 +129,27 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
       : new LabError('STARTUP_TIMEOUT', `${deployment} did not start: ${String(error)}`, { cause: error });
   }
   const stop = stopCalmly(teardown, { log: parts.log, what: deployment, leftovers: parts.leftovers });
+  const deploys = new Map<string, DeployReport>();
+  const runningVersion = async (name: string): Promise<RunningVersion> => {
+    // The direct address, like the metrics: a fault on the links in front must not hide the answer.
+    const url = parts.metricsUrl(name).replace(/\/metrics$/, '/healthz');
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      const body = (await response.json().catch(() => ({}))) as { status?: unknown; version?: unknown };
+      const version = typeof body.version === 'string' ? body.version : undefined;
+      return {
+        healthy: response.ok,
+        version: response.ok ? version : undefined,
+        evidence: `/healthz HTTP ${response.status}, version ${version ?? 'not reported'}`,
+      };
+    } catch (error) {
+      return {
+        healthy: false,
+        version: undefined,
+        evidence: `/healthz did not answer (${(error as Error).message})`,
+      };
+    }
+  };
   const target: RuntimeActionTarget = {
     deployment,
     links: new Set(wiring.links),
@@ -128,6 +164,26 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
       };
     },
     serviceState: (name) => parts.serviceState(name),
+    stall: (name) => parts.stall(name),
+    deploy: async (name, options) => {
+      const startedAtMs = performance.now();
+      const stopped = await parts.redeploy(name, options);
+      await waitForHealthy(healthOf([name]), parts.startTimeoutMs);
+      const healthyAfterMs = performance.now() - startedAtMs;
+      const running = await runningVersion(name);
+      const report: DeployReport = {
+        service: name,
+        version: running.version ?? options.version ?? 'the same version',
+        ...stopped,
+        stoppedAfterMs: Math.round(stopped.stoppedAfterMs),
+        healthyAfterMs: Math.round(healthyAfterMs),
+      };
+      deploys.set(name, report);
+      parts.log(`[${deployment}] ${describeDeploy(report)}`);
+      return report;
+    },
+    runningVersion,
+    lastDeploy: (name) => deploys.get(name),
   };
   return {
     deployment,

@@ -22,7 +22,16 @@ describe('describeAction', () => {
       'DNS payment-service: nxdomain',
     );
     expect(describeAction({ type: 'crash', service: 'signup-service' })).toBe('kill signup-service');
-    expect(describeAction({ type: 'flood', route: 'pay', ratePerSecond: 120 })).toBe('flood on pay: +120/s');
+    expect(describeAction({ type: 'stall', service: 'payment-service' })).toBe('freeze payment-service');
+    expect(describeAction({ type: 'deploy', service: 'payment-service', version: 'v2', drainMs: 5000 })).toBe(
+      'deploy payment-service v2 (drain up to 5 s)',
+    );
+    expect(describeAction({ type: 'flood', route: 'pay', load: { model: 'open', ratePerSecond: 120 } })).toBe(
+      'flood on pay: +120/s',
+    );
+    expect(describeAction({ type: 'flood', route: 'pay', load: { model: 'closed', connections: 8 } })).toBe(
+      'flood on pay: 8 connections (closed)',
+    );
   });
 });
 
@@ -73,6 +82,18 @@ describe('observeAction', () => {
     expect(state).toMatchObject({ expected: false, evidence: 'toxics timeout/upstream' });
     expect(fake.observed).toHaveLength(41);
     expect(fake.observed.at(-1)).toBe(3000);
+  });
+
+  it('expects a deploy to stay in effect after its undo: the new version runs on', async () => {
+    const fake = fakeReads([{ inEffect: true, evidence: 'payment-service: /healthz HTTP 200, version v2' }]);
+    const deployed: RuntimeAction = {
+      type: 'deploy',
+      service: 'payment-service',
+      version: 'v2',
+      drainMs: 10_000,
+    };
+    expect(await observeAction(fake.runtime, deployed, false, fake.clock)).toMatchObject({ expected: true });
+    expect(fake.observed).toEqual([1000]);
   });
 
   it('keeps the message of a read that failed as the evidence', async () => {
@@ -179,6 +200,21 @@ describe('floodEvidence', () => {
       observed: true,
       evidence: '20 of 150 due requests sent, 130 held back at the in-flight limit; the first at t=10.002 s',
     });
+  });
+
+  it('observes a closed-model flood by any request it sent, and its end like an open one', () => {
+    const closed = { ...flood, load: { model: 'closed' as const, connections: 4 } };
+    const entries = floodEvidence(closed, 3, floodOutcomes(12), 30, null);
+    expect(entries).toMatchObject([
+      {
+        step: 'apply',
+        action: 'flood on signup: 4 connections (closed)',
+        observed: true,
+        evidence: '12 requests sent by 4 connections; the first at t=10.002 s',
+      },
+      { step: 'undo', observed: true },
+    ]);
+    expect(floodEvidence(closed, 3, [], 30, null)).toMatchObject([{ step: 'apply', observed: false }]);
   });
 
   it('expects only what was due before an early stop, and no undo then', () => {

@@ -61,7 +61,7 @@ describe('parseLabArgs: up, status, heal', () => {
   it.each([
     [
       ['up', '--deployment', 'microservices'],
-      '--deployment microservices is not known; use monolith or split',
+      '--deployment microservices is not known; use monolith, modular or split',
     ],
     [['up', '--runtime', 'kubernetes'], '--runtime kubernetes is not known'],
     [['up', '--live-port', '70000'], '--live-port 70000: must be a port from 0 to 65535'],
@@ -140,7 +140,16 @@ describe('parseLabArgs: fault', () => {
     [['crash', 'signup-service'], { kind: 'crash', service: 'signup-service' }],
     [['dbOutage', 'payment'], { kind: 'dbOutage', target: 'payment' }],
     [['db-latency', 'split', '--ms', '50'], { kind: 'dbLatency', target: 'split', ms: 50, jitterMs: 0 }],
-    [['flood', 'pay', '--rate-per-second', '120'], { kind: 'flood', route: 'pay', ratePerSecond: 120 }],
+    [
+      ['flood', 'pay', '--rate-per-second', '120'],
+      { kind: 'flood', route: 'pay', load: { model: 'open', ratePerSecond: 120 } },
+    ],
+    [['stall', 'payment-service'], { kind: 'stall', service: 'payment-service' }],
+    [
+      ['deploy', 'payment-service', '--version', 'v2', '--drain-ms', '2000'],
+      { kind: 'deploy', service: 'payment-service', version: 'v2', drainMs: 2000 },
+    ],
+    [['deploy', 'monolith'], { kind: 'deploy', service: 'monolith', drainMs: 10_000 }],
   ])('builds %j with the factories', (argv, fault) => {
     expect(parseLabArgs(['fault', ...argv])).toEqual({ command: 'fault', fault });
   });
@@ -149,10 +158,13 @@ describe('parseLabArgs: fault', () => {
     [['fault'], 'which fault?'],
     [['fault', 'partishun', 'payment-api'], '"partishun" is not a fault kind; kinds: latency, partition'],
     [['fault', 'partition'], 'partition needs a target: npm run lab -- fault partition <link>'],
-    [['fault', 'partition', 'payment'], '"payment" is not one (monolith: edge-monolith, monolith-db; split:'],
+    [
+      ['fault', 'partition', 'payment'],
+      '"payment" is not one (monolith: edge-monolith, monolith-db; modular: edge-modular, modular-db; split:',
+    ],
     [
       ['fault', 'crash', 'postgres'],
-      'crash needs a service; "postgres" is not one (monolith, signup-service',
+      'crash needs a service; "postgres" is not one (monolith, modular, signup-service',
     ],
     [['fault', 'flood', 'charge', '--rate-per-second', '5'], '"charge" is not one (signup, pay, checkout)'],
     [['fault', 'dnsFailure', 'signup-service', '--mode', 'nxdomain'], 'needs a DNS name the lab answers'],
@@ -175,6 +187,16 @@ describe('parseLabArgs: fault', () => {
     [
       ['fault', 'dnsFailure', 'payment-service', '--mode', 'refused'],
       '--mode refused: must be one of nxdomain',
+    ],
+    [
+      ['fault', 'deploy', 'payment-service', '--version', 'v3'],
+      '--version v3: must be one of v1, v2, v2-expand',
+    ],
+    [['fault', 'deploy', 'payment-service', '--drain-ms', 'soon'], '--drain-ms soon: must be a whole number'],
+    [['fault', 'deploy', 'payment-service', '--drain-ms', '600000'], '--drain-ms 600000: at most 60000'],
+    [
+      ['fault', 'stall', 'payment-service', '--version', 'v2'],
+      'stall does not take --version; it takes none',
     ],
     [['fault', 'flood', 'pay', '--rate-per-second', '0'], 'must be more than 0 and at most 1000'],
     [['fault', 'flood', 'pay', '--rate-per-second', '5000'], 'must be more than 0 and at most 1000'],
@@ -218,8 +240,9 @@ describe('fault targets and deployments', () => {
     for (const kind of FAULT_KINDS) {
       for (const deployment of ['monolith', 'split'] as const) {
         for (const target of targetsIn(kind, deployment)) {
+          const required: readonly string[] = FAULT_SPECS[kind].required;
           const values = Object.fromEntries(
-            FAULT_SPECS[kind].required.map((name) => [name, name === 'mode' ? 'servfail' : '3']),
+            required.map((name) => [name, name === 'mode' ? 'servfail' : '3']),
           );
           expect(resolveFault(buildFault(kind, target, values), deployment).length).toBeGreaterThan(0);
         }

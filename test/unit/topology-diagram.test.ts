@@ -12,6 +12,7 @@ import {
   bandwidth,
   crash,
   dbLatency,
+  deploy,
   dbOutage,
   describeFault,
   dnsFailure,
@@ -24,6 +25,7 @@ import {
   reset,
   slicer,
   slowClose,
+  stall,
   type Fault,
   type FaultKind,
 } from '../../lab/vocabulary/faults.ts';
@@ -125,6 +127,16 @@ const LANDINGS: Record<FaultKind, Landing> = {
     fault: crash('signup-service'),
     deployment: 'split',
     on: [{ element: 'signup-service', shows: 'killed' }],
+  },
+  stall: {
+    fault: stall('payment-service'),
+    deployment: 'split',
+    on: [{ element: 'payment-service', shows: 'frozen' }],
+  },
+  deploy: {
+    fault: deploy('monolith', { version: 'v2', drainMs: 5000 }),
+    deployment: 'monolith',
+    on: [{ element: 'monolith', shows: 'deploy v2' }],
   },
   dbOutage: {
     fault: dbOutage('split'),
@@ -274,7 +286,8 @@ describe('faultOfWindow', () => {
     fault: fault.kind,
     link: faultTarget(fault),
     description: describeFault(fault),
-    ...(withDefinition ? { definition: { ...fault } } : {}),
+    // As results.json holds it: plain data, read back through JSON.
+    ...(withDefinition ? { definition: JSON.parse(JSON.stringify(fault)) as FaultWindow['definition'] } : {}),
     startS: 10,
     endS: 20,
     deployments: ['split'],
@@ -291,6 +304,13 @@ describe('faultOfWindow', () => {
       expect(faultOfWindow(windowOf(fault, false))).toEqual(fault);
     },
   );
+
+  it('reads a flood recorded before floods had a load model as an open-model one', () => {
+    const window = windowOf(flood('signup', { ratePerSecond: 30 }), false);
+    expect(
+      faultOfWindow({ ...window, definition: { kind: 'flood', route: 'signup', ratePerSecond: 30 } }),
+    ).toEqual({ kind: 'flood', route: 'signup', load: { model: 'open', ratePerSecond: 30 } });
+  });
 
   it('draws nothing it would have to guess', () => {
     const window = windowOf(latency('payment-api', { ms: 100 }), false);

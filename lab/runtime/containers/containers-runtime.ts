@@ -19,6 +19,8 @@ import { LOOPBACK } from './published-on-loopback.ts';
 import { describeImage, resolveLabImages, type ImageSource } from './resolve-images.ts';
 import {
   killServiceContainer,
+  pauseServiceContainer,
+  redeployServiceContainer,
   serviceContainerState,
   startServiceContainer,
   type RunningService,
@@ -221,6 +223,8 @@ async function startContainersDeployment(
     resources: (name) => running(name).quota,
     kill: (name) => killServiceContainer(infrastructure.client, running(name)),
     serviceState: (name) => serviceContainerState(infrastructure.client, running(name)),
+    stall: (name) => pauseServiceContainer(infrastructure.client, running(name)),
+    redeploy: (name, options) => redeployServiceContainer(context, name, running(name), options),
     log: context.log,
     logs: context.logs,
     leftovers: async () => {

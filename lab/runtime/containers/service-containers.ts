@@ -40,6 +40,8 @@ export interface RunningService {
   quota: string;
   /** Follows the service's stderr into the log book; told to follow on after a restart. */
   stderr: StderrFollower;
+  /** The service's own environment (the wiring's, and a deployed SERVICE_VERSION), for a redeploy. */
+  env: Record<string, string>;
 }
 
 /**
@@ -81,50 +83,128 @@ export async function startServiceContainer(
   env: Record<string, string>,
   teardown: AsyncDisposableStack,
 ): Promise<RunningService> {
-  const { infrastructure } = options;
   const quota = quotaFor(service, options.quotas);
   const hostPort = await findFreePort();
   try {
     const sandbox = await startSandbox(options, service, hostPort);
     // Registered first, so it is stopped last: after the service that lives in its namespace.
     teardown.defer(() => sandbox.stop().then(() => undefined));
-    const container = await new GenericContainer(infrastructure.images.services.name)
-      .withName(`${infrastructure.identity.networkName}-${service}`)
-      .withCommand(['node', `services/${service}.ts`])
-      .withNetworkMode(`container:${sandbox.getId()}`)
-      .withLabels({ ...infrastructure.identity.labels, 'io.splitlab.service': service })
-      .withEnvironment({
-        HOST: '0.0.0.0',
-        PORT: String(SERVICE_PORT),
-        SERVICE_NAME: service,
-        ...options.serviceEnv,
-        ...options.settings,
-        // After the settings: the lab reads every span from its own collector (it forwards them on).
-        OTEL_EXPORTER_OTLP_ENDPOINT: options.tracing === false ? '' : infrastructure.traces.endpoint,
-        OTEL_SERVICE_NAME: service,
-        ...env,
-      })
-      .withResourcesQuota({ cpu: quota.cpu, memory: quota.memoryMiB / 1024 })
-      .withWaitStrategy(Wait.forLogMessage(/"event":"listening"/))
-      .withStartupTimeout(options.startTimeoutMs)
-      .start();
-    // Set once the follow is attached; the stop must work without it when attaching fails.
-    const follower: { attached?: StderrFollower } = {};
+    // Filled in once the first container runs; the stop below acts on whichever runs then (a deploy
+    // replaces it), and must work when the start failed half way.
+    const holder: { running?: RunningService } = {};
     teardown.defer(async () => {
-      await container.stop({ timeout: SERVICE_STOP_GRACE_MS });
+      const current = holder.running;
+      if (!current) return;
+      await thawIfPaused(options.infrastructure.client, current);
+      await current.container.stop({ timeout: SERVICE_STOP_GRACE_MS });
       // After the stop: the lines written on the way out (`stopping`) arrive before the log is let go.
-      await follower.attached?.close();
+      await current.stderr.close();
     });
-    const stderr = await followStderr(infrastructure.client, container.getId(), (line) =>
-      options.logs.add(service, line),
-    );
-    follower.attached = stderr;
-    return { sandbox, container, hostPort, quota: describeQuota(quota), stderr };
+    const { container, stderr } = await startServiceProcess(options, service, env, sandbox, quota);
+    holder.running = { sandbox, container, hostPort, quota: describeQuota(quota), stderr, env };
+    return holder.running;
   } catch (error) {
     throw new LabError('CONTAINER_START', `the ${service} container did not start: ${String(error)}`, {
       cause: error,
     });
   }
+}
+
+/** The service's own container in its sandbox's namespace, its stderr followed into the log book. */
+async function startServiceProcess(
+  options: ServiceContainerOptions,
+  service: string,
+  env: Record<string, string>,
+  sandbox: StartedTestContainer,
+  quota: ReturnType<typeof quotaFor>,
+): Promise<{ container: StartedTestContainer; stderr: StderrFollower }> {
+  const { infrastructure } = options;
+  const container = await new GenericContainer(infrastructure.images.services.name)
+    .withName(`${infrastructure.identity.networkName}-${service}`)
+    .withCommand(['node', `services/${service}.ts`])
+    .withNetworkMode(`container:${sandbox.getId()}`)
+    .withLabels({ ...infrastructure.identity.labels, 'io.splitlab.service': service })
+    .withEnvironment({
+      HOST: '0.0.0.0',
+      PORT: String(SERVICE_PORT),
+      SERVICE_NAME: service,
+      ...options.serviceEnv,
+      ...options.settings,
+      // After the settings: the lab reads every span from its own collector (it forwards them on).
+      OTEL_EXPORTER_OTLP_ENDPOINT: options.tracing === false ? '' : infrastructure.traces.endpoint,
+      OTEL_SERVICE_NAME: service,
+      ...env,
+    })
+    .withResourcesQuota({ cpu: quota.cpu, memory: quota.memoryMiB / 1024 })
+    .withWaitStrategy(Wait.forLogMessage(/"event":"listening"/))
+    .withStartupTimeout(options.startTimeoutMs)
+    .start();
+  try {
+    const stderr = await followStderr(infrastructure.client, container.getId(), (line) =>
+      options.logs.add(service, line),
+    );
+    return { container, stderr };
+  } catch (error) {
+    await container.stop({ timeout: 0 });
+    throw error;
+  }
+}
+
+/**
+ * A deploy: `docker stop` with the drain as its timeout (SIGTERM, SIGKILL when it runs out), the old
+ * container removed, and a new one of the same name, with SERVICE_VERSION=`version` when given, in the
+ * same sandbox: the same address, alias and published port. `running` is updated in place, so later
+ * crashes, stalls and deploys act on the new container.
+ */
+export async function redeployServiceContainer(
+  options: ServiceContainerOptions,
+  service: string,
+  running: RunningService,
+  { version, drainMs }: { version?: string; drainMs: number },
+): Promise<{ stoppedAfterMs: number; drained: boolean; oldEnded: string }> {
+  const docker = options.infrastructure.client.container.dockerode;
+  const old = running.container;
+  // A paused container cannot drain; unpaused, it takes the SIGTERM as any other.
+  await thawIfPaused(options.infrastructure.client, running);
+  const startedAtMs = performance.now();
+  await old.stop({ timeout: drainMs, remove: false });
+  const stoppedAfterMs = performance.now() - startedAtMs;
+  const inspected = (await docker.getContainer(old.getId()).inspect()) as { State: { ExitCode: number } };
+  // docker stop's SIGKILL shows as exit code 137 (128 + 9).
+  const drained = inspected.State.ExitCode !== 137;
+  const oldEnded = drained
+    ? `exited with code ${inspected.State.ExitCode}`
+    : 'was killed by SIGKILL (ExitCode 137)';
+  await running.stderr.close();
+  await docker.getContainer(old.getId()).remove({ force: true });
+  const env = version ? { ...running.env, SERVICE_VERSION: version } : running.env;
+  const quota = quotaFor(service, options.quotas);
+  const next = await startServiceProcess(options, service, env, running.sandbox, quota);
+  running.container = next.container;
+  running.stderr = next.stderr;
+  running.env = env;
+  return { stoppedAfterMs, drained, oldEnded };
+}
+
+/** `docker pause` (the cgroup freezer): the processes stop, the address and connections stay. Returns the unpause. */
+export async function pauseServiceContainer(
+  client: Infrastructure['client'],
+  running: RunningService,
+): Promise<() => Promise<void>> {
+  const container = client.container.dockerode.getContainer(running.container.getId());
+  await container.pause();
+  return async () => {
+    // The container paused: a deploy in between replaced it, and the new one was never paused.
+    if (running.container.getId() !== container.id) return;
+    await thawIfPaused(client, running);
+  };
+}
+
+async function thawIfPaused(client: Infrastructure['client'], running: RunningService): Promise<void> {
+  const container = client.container.dockerode.getContainer(running.container.getId());
+  const inspected = (await container.inspect().catch(() => undefined)) as
+    { State: { Paused: boolean } } | undefined;
+  if (inspected?.State.Paused) await container.unpause();
 }
 
 /**
@@ -147,15 +227,16 @@ export async function killServiceContainer(
 export async function serviceContainerState(
   client: Infrastructure['client'],
   running: RunningService,
-): Promise<{ running: boolean; evidence: string }> {
+): Promise<{ running: boolean; stalled: boolean; evidence: string }> {
   const inspected = (await client.container.dockerode.getContainer(running.container.getId()).inspect()) as {
-    State: { Status: string; Running: boolean; ExitCode: number; OOMKilled: boolean };
+    State: { Status: string; Running: boolean; Paused: boolean; ExitCode: number; OOMKilled: boolean };
   };
   const { State: state } = inspected;
   const oom = state.OOMKilled ? ', OOMKilled' : '';
   return {
     running: state.Running,
-    evidence: `container ${state.Status}, Running ${state.Running}, ExitCode ${state.ExitCode}${oom}`,
+    stalled: state.Paused,
+    evidence: `container ${state.Status}, Running ${state.Running}, Paused ${state.Paused}, ExitCode ${state.ExitCode}${oom}`,
   };
 }
 

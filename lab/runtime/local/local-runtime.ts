@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
 import { DEFAULTS } from '../../defaults.ts';
+import { LabError } from '../../errors.ts';
 import { PROJECT_ROOT } from '../../project-root.ts';
 import { startTraceCollector, type TraceCollector } from '../../tracing/trace-collector.ts';
 import type { LinkName } from '../../vocabulary/topology.ts';
@@ -226,9 +228,18 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
     links.set(name, await createLink(toxiproxy, name, `${LOOPBACK}:0`, `${LOOPBACK}:${upstreamPort}`));
     teardown.defer(() => removeLink(toxiproxy, name));
   };
-  // Stops whichever process currently runs each service (the original or a restarted one).
+  // Stops whichever process currently runs each service (the original or a restarted one). A stalled
+  // one is thawed first: a frozen process would only take the SIGTERM once thawed.
+  // Set once the deployment stops: a deploy under way then starts no new process (nothing would stop it).
+  let stopping = false;
   teardown.defer(async () => {
-    await Promise.all([...services.values()].map((service) => service.process.stop()));
+    stopping = true;
+    await Promise.all(
+      [...services.values()].map((service) => {
+        signalIfRunning(service.process, 'SIGCONT');
+        return service.process.stop();
+      }),
+    );
   });
 
   return await startWiredDeployment({
@@ -271,9 +282,52 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
     },
     serviceState: async (name): Promise<ServiceState> => {
       const { process: current } = running(name);
-      return current.isRunning()
-        ? { running: true, evidence: `pid ${current.pid} running` }
-        : { running: false, evidence: `pid ${current.pid} ${await current.ended}` };
+      if (!current.isRunning())
+        return { running: false, stalled: false, evidence: `pid ${current.pid} ${await current.ended}` };
+      const state = await processState(current.pid);
+      return {
+        running: true,
+        stalled: state === 'T',
+        evidence: `pid ${current.pid} running, /proc state ${state ?? 'unreadable'}`,
+      };
+    },
+    stall: async (name) => {
+      // The pid is node's own (node is spawned directly, or exec'd in place by taskset), so the signal
+      // freezes the service and not a wrapper.
+      const frozen = running(name).process;
+      signalIfRunning(frozen, 'SIGSTOP');
+      return async () => signalIfRunning(frozen, 'SIGCONT');
+    },
+    redeploy: async (name, { version, drainMs }) => {
+      const service = running(name);
+      const old = service.process;
+      const startedAtMs = performance.now();
+      // A stalled process cannot drain; thawed, it takes the SIGTERM as any other.
+      signalIfRunning(old, 'SIGCONT');
+      await old.stop(drainMs);
+      const stoppedAfterMs = performance.now() - startedAtMs;
+      const oldEnded = await old.ended;
+      // The version stays in the service's environment, so a later crash restarts the deployed one.
+      const env = version ? { ...service.env, SERVICE_VERSION: version } : service.env;
+      const notNow = (): LabError =>
+        new LabError(
+          'INTERRUPTED',
+          `deploy of ${name} stopped: the ${wiring.deployment} deployment is stopping`,
+        );
+      if (stopping) throw notNow();
+      const { process: next } = await startService(
+        context,
+        name,
+        { ...env, PORT: String(service.port) },
+        logs,
+      );
+      if (stopping) {
+        await next.stop();
+        throw notNow();
+      }
+      service.process = next;
+      service.env = env;
+      return { stoppedAfterMs, drained: !oldEnded.includes('SIGKILL'), oldEnded };
     },
     kill: async (name) => {
       const service = running(name);
@@ -290,4 +344,24 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
       };
     },
   });
+}
+
+/** Sends a signal unless the process is gone already (then there is nothing to freeze or thaw). */
+function signalIfRunning(child: StartedProcess, signal: NodeJS.Signals): void {
+  if (!child.isRunning()) return;
+  try {
+    process.kill(child.pid, signal);
+  } catch {
+    // ESRCH: it ended between the check and the signal
+  }
+}
+
+/** The state letter of /proc/<pid>/stat (`R`, `S`, `T` stopped, ...), after the command name in parentheses. */
+async function processState(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
 }
