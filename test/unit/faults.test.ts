@@ -4,6 +4,7 @@ import {
   crash,
   dbLatency,
   dbOutage,
+  deploy,
   describeFault,
   dnsFailure,
   FAULT_KINDS,
@@ -20,6 +21,7 @@ import {
   resolveFault,
   slicer,
   slowClose,
+  stall,
   type Fault,
   type LinkFault,
 } from '../../lab/vocabulary/faults.ts';
@@ -38,6 +40,8 @@ const LINK_FAULTS: LinkFault[] = [
 const OTHER_FAULTS: Fault[] = [
   dnsFailure('payment-service', 'nxdomain'),
   crash('payment-service'),
+  stall('payment-service'),
+  deploy('payment-service', { version: 'v2' }),
   dbOutage('payment'),
   dbLatency('payment', { ms: 40 }),
   flood('signup', { ratePerSecond: 50 }),
@@ -128,8 +132,32 @@ describe('resolveFault', () => {
       { type: 'dns', name: 'payment-service', mode: 'timeout' },
     ]);
     expect(resolveFault(flood('signup', { ratePerSecond: 50 }), 'monolith')).toEqual([
-      { type: 'flood', route: 'signup', ratePerSecond: 50 },
+      { type: 'flood', route: 'signup', load: { model: 'open', ratePerSecond: 50 } },
     ]);
+    expect(resolveFault(flood('signup', { connections: 16 }), 'split')).toEqual([
+      { type: 'flood', route: 'signup', load: { model: 'closed', connections: 16 } },
+    ]);
+  });
+
+  it('deploys and stalls a service only in the deployment that runs it; a deploy keeps its version', () => {
+    expect(resolveFault(deploy('payment-service', { version: 'v2' }), 'monolith')).toEqual([]);
+    expect(resolveFault(deploy('payment-service', { version: 'v2' }), 'split')).toEqual([
+      { type: 'deploy', service: 'payment-service', version: 'v2', drainMs: 10_000 },
+    ]);
+    expect(resolveFault(deploy('modular', { drainMs: 500 }), 'modular')).toEqual([
+      { type: 'deploy', service: 'modular', drainMs: 500 },
+    ]);
+    expect(resolveFault(stall('monolith'), 'monolith')).toEqual([{ type: 'stall', service: 'monolith' }]);
+    expect(resolveFault(stall('monolith'), 'split')).toEqual([]);
+  });
+
+  it('takes the modular monolith down whole for either domain: one server, one path', () => {
+    for (const target of ['payment', 'signup', 'modular'] as const) {
+      expect(resolveFault(dbOutage(target), 'modular')).toEqual([
+        { type: 'link', fault: { kind: 'outage', link: 'modular-db' } },
+      ]);
+    }
+    expect(resolveFault(dbOutage('monolith'), 'modular')).toEqual([]);
   });
 
   it('names the target of every fault for the report', () => {

@@ -82,7 +82,7 @@ describe('reading results', () => {
       deployments: [results.deployments[0], { ...split, topology: 'mesh', audit: 'none' }],
     };
     expect(invalid(broken)).toBe(
-      'x.json is not a splitlab results file: deployments[1].topology should be one of "monolith", "split"; ' +
+      'x.json is not a splitlab results file: deployments[1].topology should be one of "monolith", "modular", "split"; ' +
         'deployments[1].audit should be an object; hypothesis.claims should be an array',
     );
     const claim = results.hypothesis.claims[0]!;
