@@ -181,56 +181,70 @@ export function buildReportCharts(results: RunResults): ReportCharts {
     return chart;
   };
 
-  const routes = orderedRoutes(results).map((route): RouteCharts => {
-    const perDeployment = deployments.map((d) => ({ d, data: d.routes.find((r) => r.route === route) }));
-    // 10 % headroom so full-rate bars do not touch the frame and the fault label has room.
-    const allSeconds = perDeployment.flatMap(({ data }) => [
-      ...(data?.seconds ?? []),
-      ...(data?.closedModel?.seconds ?? []),
-    ]);
-    const requestsMax = niceCeil(
-      1.1 *
-        Math.max(0, ...perDeployment.flatMap(({ data }) => (data?.seconds ?? []).map((s) => s.completed))),
-    );
-    // A closed model sends as fast as it is answered: its own scale, or the open bars would vanish.
-    const closedRequestsMax = niceCeil(
-      1.1 *
-        Math.max(
-          0,
-          ...perDeployment.flatMap(({ data }) => (data?.closedModel?.seconds ?? []).map((s) => s.completed)),
-        ),
-    );
-    const latencyRange = logRange(
-      allSeconds.flatMap((s) => [s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max]),
-    );
-    return {
-      route,
-      throughput: perDeployment.map(({ d, data }) => ({
-        deployment: d.deployment,
-        chart: keep(
-          data
-            ? throughputChart(ids(), results, d.deployment, data, { end, yMax: requestsMax, colours })
-            : null,
-        ),
-      })),
-      latency: perDeployment.map(({ d, data }) => ({
-        deployment: d.deployment,
-        chart: keep(data ? latencyChart(ids(), results, d.deployment, data, { end, ...latencyRange }) : null),
-      })),
-      closed: perDeployment.flatMap(({ d, data }) => {
-        if (!data?.closedModel) return [];
-        const closed: RouteResult = { ...data, seconds: data.closedModel.seconds };
-        const throughput = throughputChart(ids(), results, d.deployment, closed, {
-          end,
-          yMax: closedRequestsMax,
-          colours,
-        });
-        const latency = latencyChart(ids(), results, d.deployment, closed, { end, ...latencyRange });
-        all.push(throughput, latency);
-        return [{ deployment: d.deployment, connections: data.closedModel.connections, throughput, latency }];
-      }),
-    };
-  });
+  // A route no column sent anything on (coordinated-omission drives pay alone) gets no empty charts.
+  const driven = (route: RouteName): boolean =>
+    deployments.some((d) => {
+      const data = d.routes.find((r) => r.route === route);
+      return data?.closedModel !== undefined || (data?.seconds ?? []).some((second) => second.completed > 0);
+    });
+  const routes = orderedRoutes(results)
+    .filter(driven)
+    .map((route): RouteCharts => {
+      const perDeployment = deployments.map((d) => ({ d, data: d.routes.find((r) => r.route === route) }));
+      // 10 % headroom so full-rate bars do not touch the frame and the fault label has room.
+      const allSeconds = perDeployment.flatMap(({ data }) => [
+        ...(data?.seconds ?? []),
+        ...(data?.closedModel?.seconds ?? []),
+      ]);
+      const requestsMax = niceCeil(
+        1.1 *
+          Math.max(0, ...perDeployment.flatMap(({ data }) => (data?.seconds ?? []).map((s) => s.completed))),
+      );
+      // A closed model sends as fast as it is answered: its own scale, or the open bars would vanish.
+      const closedRequestsMax = niceCeil(
+        1.1 *
+          Math.max(
+            0,
+            ...perDeployment.flatMap(({ data }) =>
+              (data?.closedModel?.seconds ?? []).map((s) => s.completed),
+            ),
+          ),
+      );
+      const latencyRange = logRange(
+        allSeconds.flatMap((s) => [s.latencyMs.p50, s.latencyMs.p99, s.latencyMs.max]),
+      );
+      return {
+        route,
+        throughput: perDeployment.map(({ d, data }) => ({
+          deployment: d.deployment,
+          chart: keep(
+            data
+              ? throughputChart(ids(), results, d.deployment, data, { end, yMax: requestsMax, colours })
+              : null,
+          ),
+        })),
+        latency: perDeployment.map(({ d, data }) => ({
+          deployment: d.deployment,
+          chart: keep(
+            data ? latencyChart(ids(), results, d.deployment, data, { end, ...latencyRange }) : null,
+          ),
+        })),
+        closed: perDeployment.flatMap(({ d, data }) => {
+          if (!data?.closedModel) return [];
+          const closed: RouteResult = { ...data, seconds: data.closedModel.seconds };
+          const throughput = throughputChart(ids(), results, d.deployment, closed, {
+            end,
+            yMax: closedRequestsMax,
+            colours,
+          });
+          const latency = latencyChart(ids(), results, d.deployment, closed, { end, ...latencyRange });
+          all.push(throughput, latency);
+          return [
+            { deployment: d.deployment, connections: data.closedModel.connections, throughput, latency },
+          ];
+        }),
+      };
+    });
 
   const allSamples = deployments.flatMap((d) => d.services.flatMap((s) => s.samples));
   const lagMax = niceCeil(Math.max(0, ...allSamples.map((s) => s.eventLoopDelayP99Ms ?? 0)));

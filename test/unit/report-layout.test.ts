@@ -140,3 +140,25 @@ describe('the top of the run page', () => {
     expect(page.slice(verdict, look)).not.toMatch(/<section\b/);
   });
 });
+
+describe('route charts', () => {
+  it('leave out a route nothing was sent on in any column, and keep the others', () => {
+    const results = makeReportResults();
+    const silenced: RunResults = {
+      ...results,
+      deployments: results.deployments.map((deployment) => ({
+        ...deployment,
+        routes: deployment.routes.map((route) =>
+          route.route === 'signup'
+            ? { ...route, seconds: route.seconds.map((second) => ({ ...second, completed: 0 })) }
+            : route,
+        ),
+      })),
+    };
+    const before = buildReportCharts(results).routes.map((route) => route.route);
+    expect(before).toContain('signup');
+    expect(buildReportCharts(silenced).routes.map((route) => route.route)).toEqual(
+      before.filter((route) => route !== 'signup'),
+    );
+  });
+});
