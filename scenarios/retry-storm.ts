@@ -129,13 +129,16 @@ export default defineScenario({
       id: 'closed-retries-still-triple-attempts',
       says:
         'Under a closed model the retrying client still makes about 3 attempts per checkout: each one ' +
-        'times out after 1 s whoever sends it (measured 2.91 and 2.92).',
+        'times out after 1 s whoever sends it (measured 2.91 and 2.92 on local, 3.1 on containers). The ' +
+        'ratio can pass 3: a call is counted in the second it begins and its attempts in the seconds they ' +
+        'happen, so a call begun just before the phase brings its later attempts in, and with only about 20 ' +
+        'closed-model checkouts in the phase one such call moves the ratio by 0.1.',
       deployment: 'split/retry-closed',
       route: 'checkout',
       phase: 'slow-payment',
       metric: 'service:signup-service:attemptsPerCall',
       atLeast: 2.5,
-      atMost: 3,
+      atMost: 3.2,
     },
     {
       id: 'closed-clients-slow-down',

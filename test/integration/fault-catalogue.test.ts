@@ -118,7 +118,7 @@ describe('crash', () => {
       expect(killed.inEffect).toBe(true);
       expect(killed.evidence).toMatch(
         TEST_RUNTIME === 'containers'
-          ? /^signup-service: container exited, Running false, ExitCode 137$/
+          ? /^signup-service: container exited, Running false, Paused false, ExitCode 137$/
           : /^signup-service: pid \d+ was killed by SIGKILL$/,
       );
       const failed = await checkout(split);
