@@ -39,23 +39,19 @@
 import type pg from 'pg';
 import { createDatabasePool } from './db/database-pool.ts';
 import { ensureSchema } from './db/schema.ts';
-import { withTransaction } from './db/with-transaction.ts';
 import type { Handler, JsonReply } from './http/router.ts';
 import { createChargeHandler } from './payment/charge-handler.ts';
 import { IDEMPOTENCY_KEY_HEADER, parseChargeBody, parseIdempotencyKey } from './payment/charge-request.ts';
 import { createInProcessPaymentGateway } from './payment/in-process-payment-gateway.ts';
-import type { PaymentGateway } from './payment/payment-gateway.ts';
 import { readChoice, readCommonConfig, type CommonServiceConfig } from './runtime/config.ts';
 import { createLogger } from './runtime/log.ts';
 import { runMain } from './runtime/run-main.ts';
 import { SERVICE_DEFAULTS } from './runtime/service-defaults.ts';
 import type { ServiceVersion } from './runtime/service-version.ts';
-import { startService, type StartedService } from './runtime/start-service.ts';
-import { ChargeAfterSignupFailedError, checkout } from './signup/checkout.ts';
-import { hashPassword, type ScryptCost } from './signup/password-hash.ts';
+import { endPool, startService, type StartedService } from './runtime/start-service.ts';
+import type { ScryptCost } from './signup/password-hash.ts';
 import { createSignupHandler } from './signup/signup-handler.ts';
-import { parseCheckoutRequest } from './signup/signup-request.ts';
-import { insertUser } from './signup/user-store.ts';
+import { createTransactionalCheckoutHandler } from './signup/transactional-checkout.ts';
 import { MODULE_SCHEMAS, createModuleSchemas, moduleDatabaseUrl } from './modular/module-schemas.ts';
 import {
   PaymentWorkerUnavailableError,
@@ -172,7 +168,7 @@ export async function startModular(config: ModularConfig): Promise<StartedModula
  * transaction, so the connection goes back to the pool seeing `signup` only.
  */
 function createOneTransactionCheckoutHandler(signupPool: pg.Pool, scrypt: ScryptCost): Handler {
-  return createCheckoutHandler(signupPool, scrypt, async (tx) => {
+  return createTransactionalCheckoutHandler(signupPool, scrypt, async (tx) => {
     await tx.query(`SET LOCAL search_path = ${MODULE_SCHEMAS.signup}, ${MODULE_SCHEMAS.payment}`);
     return createInProcessPaymentGateway(tx);
   });
@@ -187,36 +183,7 @@ function createTwoTransactionCheckoutHandler(
   scrypt: ScryptCost,
   worker: PaymentWorkerClient,
 ): Handler {
-  return createCheckoutHandler(signupPool, scrypt, () => Promise.resolve(worker));
-}
-
-function createCheckoutHandler(
-  signupPool: pg.Pool,
-  scrypt: ScryptCost,
-  gatewayFor: (tx: Parameters<typeof insertUser>[0]) => Promise<PaymentGateway>,
-): Handler {
-  return async (context) => {
-    const request = parseCheckoutRequest(await context.readJsonBody());
-    const idempotencyKey = parseIdempotencyKey(context.header(IDEMPOTENCY_KEY_HEADER), { required: false });
-    const passwordHash = await hashPassword(request.password, scrypt);
-    const call = { deadline: context.deadline, signal: context.signal };
-    try {
-      const result = await withTransaction(
-        signupPool,
-        async (tx) =>
-          checkout(
-            { email: request.email, passwordHash, amountCents: request.amountCents, idempotencyKey },
-            { createUser: (user) => insertUser(tx, user), payments: await gatewayFor(tx) },
-            call,
-          ),
-        call,
-      );
-      return { status: 201, body: result };
-    } catch (error) {
-      // The user was rolled back with (or after) the failed charge: there is no orphan to name, only the cause.
-      throw error instanceof ChargeAfterSignupFailedError ? error.cause : error;
-    }
-  };
+  return createTransactionalCheckoutHandler(signupPool, scrypt, () => Promise.resolve(worker));
 }
 
 /** POST /pay forwarded to the worker: parsed here (the same validation), charged there. */
@@ -245,19 +212,6 @@ function answerWorkerDeath(handler: Handler): Handler {
       };
     }
   };
-}
-
-/** pool.end() waits for checked-out connections; one stuck behind a partition may never come back. */
-async function endPool(pool: pg.Pool): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    pool.end().catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SERVICE_DEFAULTS.shutdownGraceMs);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 if (import.meta.main) await runMain('modular', () => startModular(modularConfigFromEnv()));

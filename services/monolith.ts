@@ -22,19 +22,15 @@
  * Routes: POST /signup, POST /pay, POST /checkout, GET /healthz, GET /metrics.
  */
 import type pg from 'pg';
-import { withTransaction } from './db/with-transaction.ts';
 import type { Handler } from './http/router.ts';
 import { createChargeHandler } from './payment/charge-handler.ts';
-import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './payment/charge-request.ts';
 import { createInProcessPaymentGateway } from './payment/in-process-payment-gateway.ts';
 import { readCommonConfig, type CommonServiceConfig } from './runtime/config.ts';
 import { runMain } from './runtime/run-main.ts';
 import { startService, type StartedService } from './runtime/start-service.ts';
-import { ChargeAfterSignupFailedError, checkout } from './signup/checkout.ts';
-import { hashPassword, type ScryptCost } from './signup/password-hash.ts';
+import type { ScryptCost } from './signup/password-hash.ts';
 import { createSignupHandler } from './signup/signup-handler.ts';
-import { parseCheckoutRequest } from './signup/signup-request.ts';
-import { insertUser } from './signup/user-store.ts';
+import { createTransactionalCheckoutHandler } from './signup/transactional-checkout.ts';
 
 export type MonolithConfig = CommonServiceConfig;
 
@@ -67,28 +63,7 @@ export async function startMonolith(config: MonolithConfig): Promise<StartedServ
 
 /** Checkout on one transaction: the user and the payment commit together or not at all. */
 function createMonolithCheckoutHandler(pool: pg.Pool, scrypt: ScryptCost): Handler {
-  return async (context) => {
-    const request = parseCheckoutRequest(await context.readJsonBody());
-    const idempotencyKey = parseIdempotencyKey(context.header(IDEMPOTENCY_KEY_HEADER), { required: false });
-    const passwordHash = await hashPassword(request.password, scrypt);
-    const call = { deadline: context.deadline, signal: context.signal };
-    try {
-      const result = await withTransaction(
-        pool,
-        (tx) =>
-          checkout(
-            { email: request.email, passwordHash, amountCents: request.amountCents, idempotencyKey },
-            { createUser: (user) => insertUser(tx, user), payments: createInProcessPaymentGateway(tx) },
-            call,
-          ),
-        call,
-      );
-      return { status: 201, body: result };
-    } catch (error) {
-      // The user was rolled back together with the charge: there is no orphan to name, only the cause.
-      throw error instanceof ChargeAfterSignupFailedError ? error.cause : error;
-    }
-  };
+  return createTransactionalCheckoutHandler(pool, scrypt, async (tx) => createInProcessPaymentGateway(tx));
 }
 
 if (import.meta.main) await runMain('monolith', () => startMonolith(monolithConfigFromEnv()));

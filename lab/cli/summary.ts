@@ -1,5 +1,5 @@
 import { formatClaimExpected, formatClaimObserved } from '../report/format.ts';
-import type { DeploymentResult, RunResults } from '../results.ts';
+import type { DeploymentResult, PhaseSummary, RunResults } from '../results.ts';
 import { validityReasons } from '../scenario/judge-validity.ts';
 
 const percent = (value: number | null): string => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
@@ -14,15 +14,12 @@ export function formatSummary(results: RunResults): string {
       `${deployment.deployment}:${deployment.partial ? ' (PARTIAL: the run stopped during this deployment)' : ''}`,
     );
     for (const route of deployment.routes) {
-      for (const phase of route.phases) {
-        const causes = Object.entries(phase.failures)
-          .map(([cause, count]) => `${cause} ${count}`)
-          .join(', ');
-        lines.push(
-          `  ${route.route.padEnd(9)} ${phase.phase.padEnd(12)} ok ${percent(phase.successRate).padStart(6)} of ${String(phase.completed).padStart(4)}` +
-            `  p50 ${millis(phase.latencyMs.p50).padStart(8)}  p99 ${millis(phase.latencyMs.p99).padStart(8)}${causes ? `  failures: ${causes}` : ''}`,
-        );
-      }
+      // A route nothing was sent on (coordinated-omission drives pay alone) would be rows of dashes.
+      const sentOpen = route.phases.some((phase) => phase.completed > 0);
+      if (sentOpen) lines.push(...route.phases.map((phase) => phaseLine(route.route, phase)));
+      // The closed model's own rows: latency from each send, not from a due time.
+      for (const phase of route.closedModel?.phases ?? [])
+        lines.push(phaseLine(`${route.route} closed`, phase));
     }
     const recovered = deployment.recovery.map(
       (entry) => `${entry.route} ${entry.seconds === null ? 'never' : `${entry.seconds.toFixed(1)} s`}`,
@@ -49,6 +46,16 @@ export function formatSummary(results: RunResults): string {
   lines.push('', ...verdictLines(results));
   lines.push(`Wall time ${(results.wallTimeMs / 1000).toFixed(1)} s on the ${results.runtime.name} runtime.`);
   return lines.join('\n');
+}
+
+function phaseLine(label: string, phase: PhaseSummary): string {
+  const causes = Object.entries(phase.failures)
+    .map(([cause, count]) => `${cause} ${count}`)
+    .join(', ');
+  return (
+    `  ${label.padEnd(9)} ${phase.phase.padEnd(12)} ok ${percent(phase.successRate).padStart(6)} of ${String(phase.completed).padStart(4)}` +
+    `  p50 ${millis(phase.latencyMs.p50).padStart(8)}  p99 ${millis(phase.latencyMs.p99).padStart(8)}${causes ? `  failures: ${causes}` : ''}`
+  );
 }
 
 /** The verdict: INVALID (no verdict) with its reasons, or held / did not hold, degraded or not. */

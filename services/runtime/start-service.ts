@@ -160,7 +160,7 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
 }
 
 /** pool.end() waits for checked-out connections; one stuck behind a partition may never come back. */
-async function endPool(pool: pg.Pool): Promise<void> {
+export async function endPool(pool: pg.Pool): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     pool.end().catch(() => undefined),

@@ -59,4 +59,33 @@ describe('formatSummary', () => {
     expect(text).not.toContain('instruments:');
     expect(text).not.toContain('faults observed');
   });
+
+  it('leaves out a route nothing was sent on, and gives closed-model requests rows of their own', () => {
+    const results = makeReportResults();
+    const [first] = results.deployments;
+    if (!first) throw new Error('the fixture has a deployment');
+    first.routes = first.routes.flatMap((route) => {
+      if (route.route === 'signup')
+        return [{ ...route, phases: route.phases.map((phase) => ({ ...phase, completed: 0 })) }];
+      if (route.route !== 'pay') return [route];
+      const [phase] = route.phases;
+      if (!phase) throw new Error('the fixture has a phase');
+      const closedPhase = { ...phase, completed: 321, loadModel: 'closed' as const };
+      return [
+        {
+          ...route,
+          closedModel: { connections: 2, seconds: [], phases: [closedPhase], wholeRun: closedPhase },
+        },
+      ];
+    });
+    const lines = linesOf(formatSummary(results));
+    const deploymentAt = lines.indexOf(`${first.deployment}:`);
+    const nextDeployment = lines.findIndex((line, index) => index > deploymentAt && /^\S.*:$/.test(line));
+    const own = lines.slice(deploymentAt, nextDeployment === -1 ? undefined : nextDeployment);
+    expect(own.some((line) => line.startsWith('  signup '))).toBe(false);
+    expect(own.filter((line) => line.startsWith('  pay closed '))).toEqual([
+      expect.stringContaining(' of  321'),
+    ]);
+    expect(own.some((line) => line.startsWith('  pay       '))).toBe(true);
+  });
 });
