@@ -4,9 +4,10 @@
  * bounded episodes and its cost. Empty for a deployment without closed streams.
  */
 import type { ClosedStream, DeploymentResult, RouteResult } from '../results.ts';
-import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from './format.ts';
+import { formatCount, formatSeconds } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
 import { table } from './markup.ts';
+import { PHASE_FIGURE_COLUMNS } from './phase-columns.ts';
 
 /** The route's closed-model phase table, marked as such; null when the route had no closed stream. */
 export function closedPhaseTable(route: RouteResult): SafeHtml | null {
@@ -17,20 +18,7 @@ export function closedPhaseTable(route: RouteResult): SafeHtml | null {
       so a stall that holds every connection shows as fewer requests, not as slow ones.
     </p>
     ${table({
-      columns: [
-        { header: 'Phase', cell: (p) => p.phase },
-        { header: 'Completed', numeric: true, cell: (p) => formatCount(p.completed) },
-        {
-          header: 'Success',
-          numeric: true,
-          cell: (p) => formatRate(p.successRate),
-          cellClass: (p) => p.successRate !== null && p.successRate < 1 && 'bad',
-        },
-        { header: 'Failures', cellClass: 'failures', cell: (p) => formatFailures(p.failures) },
-        { header: 'p50', numeric: true, cell: (p) => formatMs(p.latencyMs.p50) },
-        { header: 'p99', numeric: true, cell: (p) => formatMs(p.latencyMs.p99) },
-        { header: 'max', numeric: true, cell: (p) => formatMs(p.latencyMs.max) },
-      ],
+      columns: PHASE_FIGURE_COLUMNS,
       rows: closed.phases,
       compact: true,
     })}`;

@@ -9,9 +9,10 @@ import type { RouteName } from '../vocabulary/topology.ts';
 import { orderedDeployments, orderedRoutes } from './charts.ts';
 import { closedPhaseTable, closedStreamsTable } from './render-closed-load.ts';
 import { deploymentGrid } from './deployment-grid.ts';
-import { formatCount, formatFailures, formatMs, formatRate, formatSeconds } from './format.ts';
+import { formatCount, formatMs, formatSeconds } from './format.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { section, table, type TableColumn } from './markup.ts';
+import { PHASE_FIGURE_COLUMNS } from './phase-columns.ts';
 import { loadHealthTable } from './render-load-health.ts';
 import { exemplarAnchor } from './render-exemplars.ts';
 
@@ -100,18 +101,7 @@ function routeBlock(deployment: DeploymentResult, route: RouteName): SafeHtml {
 }
 
 const PHASE_COLUMNS: readonly TableColumn<PhaseSummary>[] = [
-  { header: 'Phase', cell: (p) => p.phase },
-  { header: 'Completed', numeric: true, cell: (p) => formatCount(p.completed) },
-  {
-    header: 'Success',
-    numeric: true,
-    cell: (p) => formatRate(p.successRate),
-    cellClass: (p) => p.successRate !== null && p.successRate < 1 && 'bad',
-  },
-  { header: 'Failures', cellClass: 'failures', cell: (p) => formatFailures(p.failures) },
-  { header: 'p50', numeric: true, cell: (p) => formatMs(p.latencyMs.p50) },
-  { header: 'p99', numeric: true, cell: (p) => formatMs(p.latencyMs.p99) },
-  { header: 'max', numeric: true, cell: (p) => formatMs(p.latencyMs.max) },
+  ...PHASE_FIGURE_COLUMNS,
   {
     header: 'failed in (p50)',
     numeric: true,

@@ -41,8 +41,8 @@ function closedPhase(at: MeasuredAt, wholeRun: boolean): PhaseSummary | undefine
   return wholeRun ? closed?.wholeRun : closed?.phases.find((candidate) => candidate.phase === at.phase);
 }
 
-/** One figure of a phase summary, by the names of the closed family; null when nothing was measured. */
-function closedFigure(summary: PhaseSummary | undefined, field: ClosedField): number | null {
+/** One figure of a phase summary (open or closed model), by field name; null when nothing was measured. */
+function phaseFigure(summary: PhaseSummary | undefined, field: ClosedField): number | null {
   if (!summary) return null;
   switch (field) {
     case 'successRate':
@@ -67,13 +67,10 @@ function closedFigure(summary: PhaseSummary | undefined, field: ClosedField): nu
 function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null {
   switch (metric.family) {
     case 'successRate':
-      return routePhase(at)?.successRate ?? null;
     case 'latencyP50Ms':
-      return routePhase(at)?.latencyMs.p50 ?? null;
     case 'latencyP90Ms':
-      return routePhase(at)?.latencyMs.p90 ?? null;
     case 'latencyP99Ms':
-      return routePhase(at)?.latencyMs.p99 ?? null;
+      return phaseFigure(routePhase(at), metric.family);
     case 'failureLatencyP50Ms':
       return routePhase(at)?.failureLatencyMs.p50 ?? null;
     case 'firstFailureSeconds':
@@ -130,10 +127,10 @@ function measureClaimMetric(metric: ClaimMetric, at: MeasuredAt): number | null 
       break;
     }
     case 'closed':
-      return closedFigure(closedPhase(at, metric.wholeRun), metric.closedField);
+      return phaseFigure(closedPhase(at, metric.wholeRun), metric.closedField);
     case 'closedOverOpen': {
-      const closed = closedFigure(closedPhase(at, metric.wholeRun), metric.closedField);
-      const open = closedFigure(metric.wholeRun ? routeOf(at)?.wholeRun : routePhase(at), metric.closedField);
+      const closed = phaseFigure(closedPhase(at, metric.wholeRun), metric.closedField);
+      const open = phaseFigure(metric.wholeRun ? routeOf(at)?.wholeRun : routePhase(at), metric.closedField);
       return closed === null || open === null || open === 0
         ? null
         : Math.round((closed / open) * 1000) / 1000;
