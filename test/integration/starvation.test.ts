@@ -1,14 +1,13 @@
 /**
- * Known answer for `flood`: a burst of CPU-heavy signups starves pay in the monolith, not in split.
- * Runs the shipped starvation scenario, with its own claims, on a shorter timeline, and with the real
- * scrypt cost, since the CPU is the point.
+ * Known answer for `flood`: a burst of CPU-heavy signups (a closed-model flood, autocannon) starves pay in
+ * the monolith and the modular monolith (with or without its payment module on a worker thread), not in
+ * split. Runs the shipped starvation scenario, with its own claims and its own baseline and flood phases
+ * (only the recovery is left out), with the real scrypt cost, since the CPU is the point.
  *
- * Its tolerances come from runs on this 2-core machine (the test's own shorter timeline, 8 runs): the
- * monolith's pay p90 grew 2.7x to 20x on local and 4.2x to 27x in containers (the claim asks 2x); split's
- * median moved -0.4 to +0.8 ms on local and +0.1 to +4.4 ms in containers (the claim allows +8 ms) and
- * stayed at 0.05x to 0.52x of the monolith's median (the claim allows 0.75x). The claim used to compare
- * p99s against the baseline and failed in CI at 1.05x: the p99 of a 6 s baseline is two outliers, and in
- * containers it came out at 1.55x and 1.73x in 2 of 3 runs.
+ * Its tolerances are the scenario's claims, set from nine full runs on local and five in containers on
+ * this 2-core machine (each claim says its measured range). The phases are the scenario's own, not
+ * shorter ones: with a 6 s baseline and a 10 s flood, one containers run had the monolith's pay p90 at
+ * 0.86x split's, outside anything the full phases gave.
  */
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from '../../lab/scenario/define-scenario.ts';
@@ -16,28 +15,40 @@ import { runScenario } from '../../lab/scenario/run-scenario.ts';
 import starvation from '../../scenarios/starvation.ts';
 import { TEST_RUNTIME, testRuntime } from './support/lab.ts';
 
-const shortStarvation = defineScenario({
+const withoutRecovery = defineScenario({
   ...starvation,
-  timeline: starvation.timeline
-    .filter((phase) => phase.name !== 'recovery')
-    .map((phase) => ({ ...phase, durationS: phase.name === 'baseline' ? 6 : 10 })),
+  timeline: starvation.timeline.filter((phase) => phase.name !== 'recovery'),
 });
 
 describe('flood', () => {
-  it('raises monolith pay p99 by a large factor while split pay stays near its baseline', async () => {
+  it('slows pay in one process (monolith, modular, modular/worker) while split pay stays near its baseline', async () => {
     // The real scrypt cost: the flood must cost CPU.
-    const results = await runScenario(shortStarvation, { runtime: testRuntime({}), log: () => undefined });
+    const results = await runScenario(withoutRecovery, { runtime: testRuntime({}), log: () => undefined });
     // Split's services cannot take each other's CPU: pinned on local, a quota each in containers.
     const split = results.deployments.find((deployment) => deployment.topology === 'split');
     expect(split?.resources?.['payment-service']).toMatch(
       TEST_RUNTIME === 'containers' ? /^1 CPU/ : /^CPU \d/,
     );
     expect(results.hypothesis.claims.map((claim) => claim.id)).toContain('monolith-pay-starves');
+    // Every claim's figure in the log, so a failing run still tells how far each one was.
+    console.log(results.hypothesis.claims.map((claim) => `${claim.id} ${claim.observed}`).join('\n'));
     for (const claim of results.hypothesis.claims) {
       expect(claim, JSON.stringify(claim)).toMatchObject({ held: true });
     }
-    // The flood really was offered: 120/s for 10 s on top of the steady 2/s.
-    const signupFlood = results.deployments[0]?.routes.find((route) => route.route === 'signup')?.phases[1];
-    expect(signupFlood?.completed).toBeGreaterThan(1100);
-  });
+    // The flood really ran, in every column: autocannon's 16 connections kept signup hashing the whole
+    // 15 s phase (measured 203 to 574 answered, 14 to 38 a second), none bounded. A few may fail on the
+    // 5 s database timeout in containers (96.6 % to 100 % succeeded), as monolith pay may.
+    for (const deployment of results.deployments) {
+      const [flood] = deployment.closedStreams ?? [];
+      expect(flood, deployment.deployment).toMatchObject({ route: 'signup', role: 'flood', phase: 'flood' });
+      expect(flood?.answered, deployment.deployment).toBeGreaterThan(180);
+      expect(flood?.ok, deployment.deployment).toBeGreaterThanOrEqual(0.95 * (flood?.answered ?? 0));
+      expect(flood?.bounded).toEqual([]);
+      // The steady signups stay apart from the flood's, which are marked closed-model.
+      const signup = deployment.routes.find((route) => route.route === 'signup');
+      expect(signup?.phases[1]?.completed).toBe(30);
+      expect(signup?.closedModel?.phases[1]?.loadModel).toBe('closed');
+    }
+    // Four columns of 25 s and the real scrypt cost: about 2 minutes on local, 2.5 in containers.
+  }, 360_000);
 });
