@@ -1,7 +1,7 @@
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
 import { probeDocker } from './lab/runtime/containers/docker.ts';
 
-// Three projects. `unit` tests pure logic in milliseconds. `integration` starts real PostgreSQL,
+// Three projects, and a fourth where a remote engine exists. `unit` tests pure logic in milliseconds. `integration` starts real PostgreSQL,
 // Toxiproxy and services on the local runtime, one file at a time to keep the 2-core machine honest.
 // `containers` runs the runtime-level files of the integration suite again on the containers runtime
 // (LAB_RUNTIME=containers), plus the tests only containers have (quotas, kill/restart, leftovers).
@@ -62,6 +62,27 @@ async function containersProject(): Promise<TestProjectConfiguration[]> {
   ];
 }
 
+/**
+ * The same runtime-level files against a Docker engine on another machine: in CI, the engine that
+ * `.ci/remote-engine up` starts in its own network namespace (SPLITLAB_REMOTE_DOCKER_HOST names it),
+ * plus the checks only a remote engine allows. Not run without it: a developer has no second engine.
+ */
+function remoteEngineProject(): TestProjectConfiguration[] {
+  const dockerHost = process.env.SPLITLAB_REMOTE_DOCKER_HOST;
+  if (!dockerHost) return [];
+  return [
+    {
+      test: {
+        name: 'remote-engine',
+        include: [...RUNTIME_FILES, 'test/remote-engine/**/*.test.ts'],
+        env: { LAB_RUNTIME: 'containers', DOCKER_HOST: dockerHost },
+        ...serial,
+        ...order(3),
+      },
+    },
+  ];
+}
+
 export default defineConfig(async () => ({
   test: {
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
@@ -83,6 +104,7 @@ export default defineConfig(async () => ({
         },
       },
       ...(await containersProject()),
+      ...remoteEngineProject(),
     ],
   },
 }));

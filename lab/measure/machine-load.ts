@@ -164,28 +164,37 @@ export function findOtherLabs(
     .sort((a, b) => a - b);
 }
 
-/** The Docker engine's unix socket, when there is one: DOCKER_HOST=unix://..., else the default. */
-function dockerSocket(): string | undefined {
+/**
+ * Where the Docker engine's API answers: its unix socket (DOCKER_HOST=unix://..., else the default), or
+ * a plain-TCP DOCKER_HOST. A remote engine's containers are listed too: when that engine in fact shares
+ * this machine's kernel (a second engine in a network namespace, as the test setup makes), their
+ * processes are found here and count as the lab's; on a real remote machine none are.
+ */
+function dockerEndpoint(): { socketPath: string } | { host: string; port: number } | undefined {
   const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('tcp://')) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return { host: url.hostname, port: Number(url.port || 2375) };
+  }
   const path = host?.startsWith('unix://')
     ? host.slice('unix://'.length)
     : host
       ? undefined
       : '/var/run/docker.sock';
-  return path !== undefined && existsSync(path) ? path : undefined;
+  return path !== undefined && existsSync(path) ? { socketPath: path } : undefined;
 }
 
 /**
- * Containers labelled as some splitlab run's, straight from the engine's API over its socket (no
- * client library: one GET). Empty without a local Docker engine or when it does not answer in 500 ms.
+ * Containers labelled as some splitlab run's, straight from the engine's API (no client library: one
+ * GET). Empty without a Docker engine or when it does not answer in 500 ms.
  */
 export function listLabContainers(): Promise<LabContainer[]> {
-  const socketPath = dockerSocket();
-  if (socketPath === undefined) return Promise.resolve([]);
+  const endpoint = dockerEndpoint();
+  if (endpoint === undefined) return Promise.resolve([]);
   const filters = encodeURIComponent(JSON.stringify({ label: [`${LAB_LABEL}=true`] }));
   return new Promise((resolve) => {
     const request = http.get(
-      { socketPath, path: `/containers/json?filters=${filters}`, timeout: 500 },
+      { ...endpoint, path: `/containers/json?filters=${filters}`, timeout: 500 },
       (response) => {
         let body = '';
         response.setEncoding('utf8');

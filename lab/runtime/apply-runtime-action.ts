@@ -1,5 +1,5 @@
 import type { Toxiproxy } from 'toxiproxy-node-client';
-import type { StartedDnsServer } from './dns-server.ts';
+import type { DnsControl } from './dns-control.ts';
 import { LabError } from '../errors.ts';
 import type { ActionObservation, RuntimeAction, Undo } from './runtime.ts';
 import type { DeploymentName, LinkName } from '../vocabulary/topology.ts';
@@ -11,7 +11,7 @@ export interface RuntimeActionTarget {
   deployment: DeploymentName;
   links: ReadonlySet<LinkName>;
   toxiproxy: Toxiproxy;
-  dnsServer: StartedDnsServer;
+  dnsServer: DnsControl;
   services: ReadonlySet<string>;
   /** Kills the service (SIGKILL) and returns how to start it again and wait until it is healthy. */
   kill(service: string): Promise<() => Promise<void>>;
@@ -86,7 +86,7 @@ export async function applyRuntimeAction(target: RuntimeActionTarget, action: Ru
       }
       return await applyLinkFault(target.toxiproxy, action.fault);
     case 'dns':
-      target.dnsServer.setMode(action.name, action.mode);
+      await target.dnsServer.setMode(action.name, action.mode);
       return async () => target.dnsServer.setMode(action.name, 'answer');
     case 'crash': {
       known(action.service);
@@ -133,8 +133,8 @@ export async function observeRuntimeAction(
       return { atMs: performance.now(), ...judgeLinkFault(action.fault, state) };
     }
     case 'dns': {
-      const mode = target.dnsServer.modeOf(action.name);
-      const answered = Object.entries(target.dnsServer.queriesByMode(action.name))
+      const mode = await target.dnsServer.modeOf(action.name);
+      const answered = Object.entries(await target.dnsServer.queriesByMode(action.name))
         .map(([answeredMode, count]) => `${answeredMode} ${count}`)
         .join(', ');
       return {

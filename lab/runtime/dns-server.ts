@@ -43,7 +43,7 @@ export const DEFAULT_DNS_TTL_SECONDS = 5;
  *   dnsServer.setRecord('payment-service', { address: '127.0.0.1', ttlSeconds: 5 });
  *   dnsServer.setMode('payment-service', 'nxdomain');
  */
-export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServer> {
+export async function startDnsServer(host = '127.0.0.1', port = 0): Promise<StartedDnsServer> {
   const records = new Map<string, DnsRecord>();
   const queries = new Map<string, number>();
   const answeredByMode = new Map<string, Partial<Record<DnsMode, number>>>();
@@ -91,13 +91,13 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
       send(response);
     },
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const boundPort = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => {
       const addresses = server.addresses() as { udp?: { port: number } };
       resolve(addresses.udp?.port ?? 0);
     });
-    void server.listen({ udp: { port: 0, address: host } });
+    void server.listen({ udp: { port, address: host } });
   });
   let stopped: Promise<void> | undefined;
   const lost = new Promise<string>((resolve) => {
@@ -105,7 +105,7 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
       if (!stopped) resolve(`its UDP socket failed: ${error.message}`);
     });
     server.on('close', () => {
-      if (!stopped) resolve(`its UDP socket on ${host}:${port} closed`);
+      if (!stopped) resolve(`its UDP socket on ${host}:${boundPort} closed`);
     });
   });
   const stop = (): Promise<void> => {
@@ -114,8 +114,8 @@ export async function startDnsServer(host = '127.0.0.1'): Promise<StartedDnsServ
   };
   return {
     host,
-    port,
-    address: `${host}:${port}`,
+    port: boundPort,
+    address: `${host}:${boundPort}`,
     setRecord: (name, record) => {
       const previous = records.get(name);
       records.set(name, {

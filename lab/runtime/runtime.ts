@@ -86,6 +86,11 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly deployment: DeploymentName;
   /** URL of the route through its edge proxy, e.g. `http://127.0.0.1:40123/checkout`. */
   routeUrl(route: RouteName): string;
+  /**
+   * The same route as a load generator inside the runtime's own network reaches it (the containers
+   * runtime: `http://toxiproxy:8666/checkout`), without the published port in between.
+   */
+  routeUrlInNetwork?(route: RouteName): string;
   readonly services: readonly ServiceEndpoint[];
   /** Direct connection strings for the audit: where users and payments are stored. */
   readonly databases: { users: string; payments: string };
@@ -100,7 +105,7 @@ export interface StartedDeployment extends AsyncDisposable {
   /** Reads back from the tools whether `action` is in effect right now (see ActionObservation). */
   observe(action: RuntimeAction): Promise<ActionObservation>;
   /** DNS queries the lab's DNS server has received for a name so far (shows TTL caching at work). */
-  dnsQueryCount(name: string): number;
+  dnsQueryCount(name: string): Promise<number>;
   /**
    * Every line the deployment's services wrote to stderr (their JSON log lines, unparsed), in the order
    * they arrived, across crashes and restarts; still readable after `stop`. Past

@@ -12,7 +12,7 @@ import {
   type ServiceState,
 } from './apply-runtime-action.ts';
 import type { DeploymentWiring } from './deployment-wiring.ts';
-import type { StartedDnsServer } from './dns-server.ts';
+import type { DnsControl } from './dns-control.ts';
 import { waitForHealthy } from './health.ts';
 import type { LabLog, RuntimeAction, ServiceLogLine, StartedDeployment, Undo } from './runtime.ts';
 import { stopCalmly } from './stop-calmly.ts';
@@ -23,12 +23,14 @@ export interface DeploymentParts {
   /** Everything the start creates registers its undo here; a start that fails disposes it at once. */
   teardown: AsyncDisposableStack;
   toxiproxy: Toxiproxy;
-  dnsServer: StartedDnsServer;
+  dnsServer: DnsControl;
   startTimeoutMs: number;
   /** Creates the links and starts the services: everything up to the health check. */
   start(): Promise<void>;
   /** `http://host:port` where an edge link listens for the load generator. */
   edgeUrl(link: LinkName): string;
+  /** The same, as a load generator inside the runtime's own network reaches it (containers runtime). */
+  edgeUrlInNetwork?(link: LinkName): string;
   /** Direct (not proxied) URL of a service's /metrics. */
   metricsUrl(service: string): string;
   /** Direct connection string of a database, for the audit. */
@@ -191,6 +193,14 @@ export async function startWiredDeployment(parts: DeploymentParts): Promise<Star
       const target = ROUTE_TARGETS[deployment][route];
       return `${parts.edgeUrl(target.link)}${target.path}`;
     },
+    ...(parts.edgeUrlInNetwork
+      ? {
+          routeUrlInNetwork: (route: RouteName) => {
+            const target = ROUTE_TARGETS[deployment][route];
+            return `${parts.edgeUrlInNetwork?.(target.link) ?? ''}${target.path}`;
+          },
+        }
+      : {}),
     services: serviceNames.map((name) => ({ name, metricsUrl: parts.metricsUrl(name) })),
     databases: {
       users: parts.auditUrl(wiring.audit.users),

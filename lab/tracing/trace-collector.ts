@@ -34,7 +34,7 @@ export interface TraceCollector extends AsyncDisposable {
 }
 
 export interface TraceCollectorOptions {
-  /** Where to listen; default 127.0.0.1. The containers runtime passes the network gateway. */
+  /** Where to listen; default 127.0.0.1 (the containers runtime feeds it from its trace relay). */
   host?: string;
   /** Raw OTLP bodies re-posted to `${endpoint}/v1/traces`. */
   forwardTo?: { name: string; endpoint: string }[];

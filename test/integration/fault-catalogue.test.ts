@@ -65,10 +65,10 @@ const signup = async (deployment: StartedDeployment): Promise<TimedResponse> => 
 describe('dnsFailure', () => {
   it('gives cause "dns" only once the cached answer has expired', async () => {
     // Prime the cache: this lookup's answer lives for the record's TTL.
-    const queriesBefore = split.dnsQueryCount('payment-service');
+    const queriesBefore = await split.dnsQueryCount('payment-service');
     expect((await checkout(split)).status).toBe(201);
     const primedAt = performance.now();
-    expect(split.dnsQueryCount('payment-service')).toBeGreaterThan(queriesBefore);
+    expect(await split.dnsQueryCount('payment-service')).toBeGreaterThan(queriesBefore);
 
     const fault = dnsFailure('payment-service', 'nxdomain');
     expect((await observe(split, fault)).inEffect).toBe(false);

@@ -2,7 +2,7 @@ import type { Toxiproxy } from 'toxiproxy-node-client';
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../lab/errors.ts';
 import { allDatabases, planWiring, serviceEnvironment } from '../../lab/runtime/deployment-wiring.ts';
-import type { StartedDnsServer } from '../../lab/runtime/dns-server.ts';
+import type { DnsControl } from '../../lab/runtime/dns-control.ts';
 import {
   createServiceLogBook,
   startWiredDeployment,
@@ -120,7 +120,7 @@ describe('startWiredDeployment', () => {
       wiring: planWiring('split'),
       teardown,
       toxiproxy: {} as Toxiproxy,
-      dnsServer: {} as StartedDnsServer,
+      dnsServer: {} as DnsControl,
       startTimeoutMs: 1000,
       start,
       edgeUrl: () => 'http://127.0.0.1:1',

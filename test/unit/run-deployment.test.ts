@@ -96,7 +96,7 @@ function fakeRun(options: FakeOptions = {}) {
       services: [{ name: 'fake-service', metricsUrl: 'http://fake/metrics' }],
       databases: { users: 'users-url', payments: 'payments-url' },
       resources: { 'fake-service': '1 CPU' },
-      dnsQueryCount: () => 0,
+      dnsQueryCount: async () => 0,
       serviceLogs: () => [],
       droppedLogLines: () => ({ 'fake-service': 0 }),
       apply: async (action) => {

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLabError } from '../../lab/errors.ts';
-import { bindToLoopback } from '../../lab/runtime/containers/published-on-loopback.ts';
+import { engineAddressOf } from '../../lab/runtime/containers/docker.ts';
+import { bindPublishedPorts } from '../../lab/runtime/containers/published-to-lab.ts';
 import {
   dependencyFailure,
   startDependencyWatchdog,
@@ -183,16 +184,35 @@ describe('stopCalmly', () => {
   });
 });
 
-describe('bindToLoopback', () => {
-  it('sets 127.0.0.1 on every published port, which Docker would otherwise bind on every interface', () => {
+describe('bindPublishedPorts', () => {
+  it('sets the one address on every published port, which Docker would otherwise bind on every interface', () => {
     const hostConfig = {
       PortBindings: { '8474/tcp': [{ HostPort: '0' }], '5432/tcp': [{ HostPort: '40001' }] },
     };
-    bindToLoopback(hostConfig);
+    bindPublishedPorts(hostConfig, '127.0.0.1');
     expect(hostConfig.PortBindings).toEqual({
       '8474/tcp': [{ HostPort: '0', HostIp: '127.0.0.1' }],
       '5432/tcp': [{ HostPort: '40001', HostIp: '127.0.0.1' }],
     });
+  });
+
+  it('publishes only the ports asked for', () => {
+    const hostConfig = {
+      PortBindings: { '8474/tcp': [{ HostPort: '0' }], '8666/tcp': [{ HostPort: '0' }] },
+    };
+    bindPublishedPorts(hostConfig, '10.231.0.2', [8474]);
+    expect(hostConfig.PortBindings).toEqual({ '8474/tcp': [{ HostPort: '0', HostIp: '10.231.0.2' }] });
+  });
+});
+
+describe('engineAddressOf', () => {
+  it('is loopback for an engine on this machine and the engine address for a remote one', async () => {
+    expect(await engineAddressOf(undefined)).toBe('127.0.0.1');
+    expect(await engineAddressOf('unix:///var/run/docker.sock')).toBe('127.0.0.1');
+    expect(await engineAddressOf('tcp://localhost:2375')).toBe('127.0.0.1');
+    expect(await engineAddressOf('tcp://127.0.0.1:2375')).toBe('127.0.0.1');
+    expect(await engineAddressOf('tcp://10.231.0.2:2375')).toBe('10.231.0.2');
+    expect(await engineAddressOf('https://192.168.1.20:2376')).toBe('192.168.1.20');
   });
 });
 

@@ -15,7 +15,6 @@ import { POSTGRES_USER } from './image-recipes.ts';
 import { startInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { LAB_LABEL, newRunIdentity, reapLeftovers, RUN_LABEL, type RunIdentity } from './labels.ts';
 import { LINK_PORTS, TOXIPROXY_ALIAS, upstreamOf } from './network-addresses.ts';
-import { LOOPBACK } from './published-on-loopback.ts';
 import { describeImage, resolveLabImages, type ImageSource } from './resolve-images.ts';
 import {
   killServiceContainer,
@@ -104,8 +103,10 @@ async function startContainersLab(
         postgresImage: describeImage(images.postgres),
         nodeImage: describeImage(images.node),
         servicesImage: describeImage(images.services),
-        dns: `lab DNS server on udp ${dnsServer.address} (the network's gateway)`,
-        traces: `OTLP/HTTP receiver on ${traces.endpoint} (the network's gateway)`,
+        agentImage: describeImage(images.agent),
+        engineAddress: `${infrastructure.engineAddress} (where the lab reaches every published port)`,
+        dns: `lab DNS server: ${dnsServer.where}`,
+        traces: `services export to the trace relay ${infrastructure.traceRelayEndpoint}; the lab moves each batch to its OTLP/HTTP receiver on ${traces.endpoint}`,
         toxiproxyApi: infrastructure.toxiproxyClient.host,
         quotas: `defaults ${Object.entries(DEFAULT_QUOTAS)
           .map(([service, quota]) => `${service} ${describeQuota(quota)}`)
@@ -209,7 +210,7 @@ async function startContainersDeployment(
       // A service finds another through the lab's DNS server, which sends it to the Toxiproxy container,
       // where the link in between listens.
       for (const record of wiring.dnsRecords)
-        dnsServer.setRecord(record.name, { address: infrastructure.toxiproxyAddress });
+        await dnsServer.setRecord(record.name, { address: infrastructure.toxiproxyAddress });
       await allStarted(
         wiring.services.map(async (service) => {
           const env = serviceEnvironment(service, addresses);
@@ -217,8 +218,9 @@ async function startContainersDeployment(
         }),
       );
     },
-    edgeUrl: (link) => `http://${LOOPBACK}:${toxiproxy.getMappedPort(LINK_PORTS[link])}`,
-    metricsUrl: (name) => `http://${LOOPBACK}:${running(name).hostPort}/metrics`,
+    edgeUrl: (link) => `http://${infrastructure.engineAddress}:${toxiproxy.getMappedPort(LINK_PORTS[link])}`,
+    edgeUrlInNetwork: (link) => `http://${TOXIPROXY_ALIAS}:${LINK_PORTS[link]}`,
+    metricsUrl: (name) => `http://${infrastructure.engineAddress}:${running(name).hostPort}/metrics`,
     auditUrl: (database) => postgresUrl(infrastructure.postgresFromHost, database),
     resources: (name) => running(name).quota,
     kill: (name) => killServiceContainer(infrastructure.client, running(name)),

@@ -1,14 +1,54 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { LabError } from '../../errors.ts';
+
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * Where the lab reaches what the engine publishes, and the only address it publishes on: 127.0.0.1 for
+ * an engine on this machine (a unix socket, or DOCKER_HOST naming this machine), the engine's own address
+ * for a remote one (DOCKER_HOST=tcp://10.0.0.5:2375), so that neither is open on every interface.
+ *
+ * @example
+ *   await engineAddressOf('tcp://10.231.0.2:2375') // '10.231.0.2'
+ *   await engineAddressOf(undefined)               // '127.0.0.1'
+ */
+export async function engineAddressOf(dockerHost: string | undefined): Promise<string> {
+  if (!dockerHost || !/^(tcp|http|https):\/\//.test(dockerHost)) return LOOPBACK;
+  const hostname = new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname.replace(/^\[|\]$/g, '');
+  const address = isIP(hostname) ? hostname : (await lookup(hostname, { family: 4 })).address;
+  return address.startsWith('127.') || hostname === 'localhost' ? LOOPBACK : address;
+}
+
+let engineAddress: string | undefined;
+
+/** The engine's address as `engineAddressOf` found it; known once `connectDocker` has answered. */
+export function publishedPortsAddress(): string {
+  if (!engineAddress) throw new Error('bug: publishedPortsAddress() before connectDocker()');
+  return engineAddress;
+}
 
 /**
  * Ryuk (testcontainers' reaper) is an image that has to be pulled, and finding the host address pulls
  * `alpine`; neither works without a registry. The lab removes what it creates itself (see labels.ts),
- * so both are turned off unless the user chose otherwise.
+ * so both are turned off unless the user chose otherwise; the host is the engine's address.
  */
-function configureTestcontainers(): void {
+async function configureTestcontainers(): Promise<void> {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+  try {
+    engineAddress = await engineAddressOf(process.env.DOCKER_HOST);
+  } catch (error) {
+    throw new LabError(
+      'DOCKER_UNAVAILABLE',
+      `DOCKER_HOST=${process.env.DOCKER_HOST} names a host this machine cannot resolve (${String(error)}); ` +
+        'give its IP address, e.g. DOCKER_HOST=tcp://10.0.0.5:2375.',
+      { cause: error },
+    );
+  }
+  // Always from DOCKER_HOST, never inherited: a test runner's parent process may have set it for
+  // another engine.
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = engineAddress === LOOPBACK ? 'localhost' : engineAddress;
 }
 
 export const HOW_TO_GET_DOCKER =
@@ -22,7 +62,7 @@ let connected: Promise<ContainerRuntimeClient> | undefined;
  * /var/run/docker.sock, rootless socket). Throws DOCKER_UNAVAILABLE naming the fix when none answers.
  */
 export async function connectDocker(timeoutMs = 5_000): Promise<ContainerRuntimeClient> {
-  configureTestcontainers();
+  await configureTestcontainers();
   connected ??= (async () => {
     const { getContainerRuntimeClient } = await import('testcontainers');
     let timer: NodeJS.Timeout | undefined;

@@ -1,19 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { ToxiProxyContainer, type StartedToxiProxyContainer } from '@testcontainers/toxiproxy';
-import { Network, Wait, type ContainerRuntimeClient, type StartedNetwork } from 'testcontainers';
+import {
+  GenericContainer,
+  Network,
+  Wait,
+  type ContainerRuntimeClient,
+  type StartedNetwork,
+  type StartedTestContainer,
+} from 'testcontainers';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { LabError } from '../../errors.ts';
 import { startTraceCollector, type TraceCollector } from '../../tracing/trace-collector.ts';
 import { LINKS, type LinkName } from '../../vocabulary/topology.ts';
-import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
+import { DNS_CONTROL_PORT, DNS_PORT, TRACE_RELAY_PORT } from '../../agent/agent-ports.ts';
+import { controlOverHttp, type DnsControl } from '../dns-control.ts';
 import type { PostgresConnection } from '../postgres-admin.ts';
 import { allStarted } from './all-started.ts';
 import { POSTGRES_USER } from './image-recipes.ts';
 import type { RunIdentity } from './labels.ts';
 import { LINK_PORTS, POSTGRES_ALIAS, TOXIPROXY_ALIAS, TOXIPROXY_API_PORT } from './network-addresses.ts';
-import { LOOPBACK, publishedOnLoopback } from './published-on-loopback.ts';
+import { publishedPortsAddress } from './docker.ts';
+import { publishedToLab } from './published-to-lab.ts';
 import type { LabImages } from './resolve-images.ts';
+import { pumpTraceRelay } from './trace-relay.ts';
 
 /**
  * Only the API and the edge links are reached from the host; the other 29 proxy ports the module exposes
@@ -26,8 +36,9 @@ const HOST_REACHED_TOXIPROXY_PORTS = [
     .filter(([link]) => LINKS[link as LinkName].from === 'load')
     .map(([, port]) => port),
 ];
-const LoopbackToxiProxyContainer = publishedOnLoopback(ToxiProxyContainer, HOST_REACHED_TOXIPROXY_PORTS);
-const LoopbackPostgreSqlContainer = publishedOnLoopback(PostgreSqlContainer);
+const LabFacingToxiProxyContainer = publishedToLab(ToxiProxyContainer, HOST_REACHED_TOXIPROXY_PORTS);
+const LabFacingPostgreSqlContainer = publishedToLab(PostgreSqlContainer);
+const LabFacingContainer = publishedToLab(GenericContainer);
 
 /** As the local runtime: hundreds of connections through Toxiproxy; durability is not under test. */
 const POSTGRES_FLAGS = ['-c', 'listen_addresses=*', '-c', 'max_connections=300', '-c', 'fsync=off'];
@@ -39,7 +50,9 @@ export interface Infrastructure {
   images: LabImages;
   network: StartedNetwork;
   toxiproxy: StartedToxiProxyContainer;
-  /** Toxiproxy's API through its port published on 127.0.0.1. */
+  /** Where the lab reaches every published port: 127.0.0.1, or a remote engine's address. */
+  engineAddress: string;
+  /** Toxiproxy's API through its published port. */
   toxiproxyClient: Toxiproxy;
   /** The Toxiproxy container's address on the lab network: where `payment-service` resolves to. */
   toxiproxyAddress: string;
@@ -48,15 +61,22 @@ export interface Infrastructure {
   postgresPassword: string;
   /** PostgreSQL as the host (the lab, the audit) reaches it: through its mapped port. */
   postgresFromHost: PostgresConnection;
-  dnsServer: StartedDnsServer;
-  /** The lab's OTLP receiver, on the network's gateway like the DNS server: where the services export spans. */
+  /** The lab's DNS server: a container on the lab network, driven over its published control port. */
+  dnsServer: DnsControl;
+  dnsContainer: StartedTestContainer;
+  /** The lab's OTLP receiver, in the lab's process: the trace relay's batches are moved into it. */
   traces: TraceCollector;
+  /** Where the services export their spans: the trace relay container, by its address on the network. */
+  traceRelayEndpoint: string;
+  traceRelayContainer: StartedTestContainer;
 }
 
 /**
- * Starts the lab's network, the lab's DNS server and trace collector on the network's gateway, and the
- * Toxiproxy and PostgreSQL containers. Each piece registers its stop on `teardown` as soon as it runs, so a start that
- * fails halfway leaves nothing behind once the caller disposes it.
+ * Starts the lab's network and, on it, everything the topology needs: Toxiproxy, PostgreSQL, the lab's DNS
+ * server and the trace relay, so that nothing has to run on the lab's machine, which may be far from the
+ * engine. The lab reaches each through a port published on the engine's address. Each piece registers its
+ * stop on `teardown` as soon as it runs, so a start that fails halfway leaves nothing behind once the
+ * caller disposes it.
  *
  * @example
  *   const infrastructure = await startInfrastructure({ client, images, identity, startTimeoutMs, teardown });
@@ -73,52 +93,95 @@ export async function startInfrastructure(options: {
   const { client, images, identity, startTimeoutMs, teardown } = options;
   const network = await new Network({ nextUuid: () => identity.networkName }).start();
   teardown.defer(() => network.stop().then(() => undefined));
-  const gateway = await networkGateway(client, network);
-  // The lab's DNS server listens on the network's gateway: the host's address as containers see it.
-  const dnsServer = teardown.use(await startDnsServer(gateway));
-  // Registered before the deployments' stop, so it stops after them and their last spans land.
-  const traces = teardown.use(
-    await startTraceCollector({ host: gateway, forwardTo: options.traceForwarding }),
-  );
+  // In the lab's process, reached only by the relay pump: the services cannot reach this machine.
+  const traces = teardown.use(await startTraceCollector({ forwardTo: options.traceForwarding }));
   const postgresPassword = randomBytes(18).toString('base64url');
-  const [toxiproxy, postgres] = await allStarted([
-    startToxiproxy(images, network, identity, startTimeoutMs).then((started) => {
-      teardown.defer(() => started.stop().then(() => undefined));
-      return started;
-    }),
-    startPostgres(images, network, identity, startTimeoutMs, postgresPassword).then((started) => {
-      teardown.defer(() => started.stop().then(() => undefined));
-      return started;
-    }),
+  const started = <T extends { stop(): Promise<unknown> }>(container: T): T => {
+    teardown.defer(() => container.stop().then(() => undefined));
+    return container;
+  };
+  const [toxiproxy, postgres, dnsContainer, traceRelayContainer] = await allStarted([
+    startToxiproxy(images, network, identity, startTimeoutMs).then(started),
+    startPostgres(images, network, identity, startTimeoutMs, postgresPassword).then(started),
+    startAgent(images, network, identity, startTimeoutMs, {
+      role: 'dns',
+      entry: 'lab/agent/dns-main.ts',
+      ports: [DNS_CONTROL_PORT],
+    }).then(started),
+    startAgent(images, network, identity, startTimeoutMs, {
+      role: 'trace-relay',
+      entry: 'lab/agent/trace-relay-main.ts',
+      ports: [TRACE_RELAY_PORT],
+    }).then(started),
   ]);
+  const engineAddress = publishedPortsAddress();
+  const pump = pumpTraceRelay({
+    relayUrl: `http://${engineAddress}:${traceRelayContainer.getMappedPort(TRACE_RELAY_PORT)}`,
+    collectorEndpoint: traces.endpoint,
+  });
+  // Deferred after the services' stops are registered by the deployments (LIFO), so it runs after them and
+  // moves the spans they flushed on the way out.
+  teardown.defer(() => pump.stop());
+  const dnsAddress = `${dnsContainer.getIpAddress(network.getName())}:${DNS_PORT}`;
   return {
     client,
     identity,
     images,
     network,
+    engineAddress,
     toxiproxy,
-    toxiproxyClient: new Toxiproxy(`http://${LOOPBACK}:${toxiproxy.getMappedPort(TOXIPROXY_API_PORT)}`),
+    toxiproxyClient: new Toxiproxy(`http://${engineAddress}:${toxiproxy.getMappedPort(TOXIPROXY_API_PORT)}`),
     toxiproxyAddress: toxiproxy.getIpAddress(network.getName()),
     postgres,
     postgresPassword,
     postgresFromHost: {
-      host: LOOPBACK,
+      host: engineAddress,
       port: postgres.getPort(),
       user: POSTGRES_USER,
       password: postgresPassword,
     },
-    dnsServer,
+    dnsServer: controlOverHttp({
+      address: dnsAddress,
+      controlUrl: `http://${engineAddress}:${dnsContainer.getMappedPort(DNS_CONTROL_PORT)}`,
+      where: `container ${dnsContainer.getName().replace(/^\//, '')} on udp ${dnsAddress}`,
+    }),
+    dnsContainer,
     traces,
+    traceRelayEndpoint: `http://${traceRelayContainer.getIpAddress(network.getName())}:${TRACE_RELAY_PORT}`,
+    traceRelayContainer,
   };
 }
 
-async function networkGateway(client: ContainerRuntimeClient, network: StartedNetwork): Promise<string> {
-  const info = (await client.container.dockerode.getNetwork(network.getId()).inspect()) as {
-    IPAM?: { Config?: { Gateway?: string }[] };
-  };
-  const gateway = info.IPAM?.Config?.find((config) => config.Gateway)?.Gateway;
-  if (!gateway) throw new LabError('CONTAINER_START', `network ${network.getName()} has no IPv4 gateway`);
-  return gateway;
+/** One of the lab's own parts (lab/agent/*-main.ts) as a container on the lab network. */
+async function startAgent(
+  images: LabImages,
+  network: StartedNetwork,
+  identity: RunIdentity,
+  startTimeoutMs: number,
+  agent: { role: string; entry: string; ports: number[] },
+): Promise<StartedTestContainer> {
+  try {
+    return await new LabFacingContainer(images.agent.name)
+      .withName(`${identity.networkName}-${agent.role}`)
+      .withCommand(['node', agent.entry])
+      .withNetwork(network)
+      .withNetworkAliases(`lab-${agent.role}`)
+      .withLabels({ ...identity.labels, 'io.splitlab.agent': agent.role })
+      .withExposedPorts(...agent.ports)
+      // Small next to the services: a DNS answer or a batch of spans is little work.
+      .withResourcesQuota({ cpu: 0.25, memory: 128 / 1024 })
+      .withWaitStrategy(Wait.forHttp('/healthz', agent.ports[0] ?? 0).withReadTimeout(100))
+      .withStartupTimeout(startTimeoutMs)
+      .start();
+  } catch (error) {
+    throw new LabError(
+      'CONTAINER_START',
+      `the lab's ${agent.role} container did not start: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 async function startToxiproxy(
@@ -128,7 +191,7 @@ async function startToxiproxy(
   startTimeoutMs: number,
 ): Promise<StartedToxiProxyContainer> {
   try {
-    return await new LoopbackToxiProxyContainer(images.toxiproxy.name)
+    return await new LabFacingToxiProxyContainer(images.toxiproxy.name)
       .withName(`${identity.networkName}-toxiproxy`)
       .withNetwork(network)
       .withNetworkAliases(TOXIPROXY_ALIAS)
@@ -153,7 +216,7 @@ async function startPostgres(
   startTimeoutMs: number,
   password: string,
 ): Promise<StartedPostgreSqlContainer> {
-  let container = new LoopbackPostgreSqlContainer(images.postgres.name)
+  let container = new LabFacingPostgreSqlContainer(images.postgres.name)
     .withName(`${identity.networkName}-postgres`)
     .withNetwork(network)
     .withNetworkAliases(POSTGRES_ALIAS)

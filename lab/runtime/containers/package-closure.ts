@@ -49,7 +49,7 @@ export async function runtimePackageDirs(projectRoot: string, roots: readonly st
       if (optional) return;
       throw new LabError(
         'TOOL_MISSING',
-        `package ${name} (needed by the services) is not installed; run npm ci.`,
+        `package ${name} (needed by an image the lab builds) is not installed; run npm ci.`,
       );
     }
     if (found.has(dir)) return;

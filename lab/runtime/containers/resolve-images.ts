@@ -1,6 +1,7 @@
 import { ImageName, type ContainerRuntimeClient } from 'testcontainers';
 import { LabError } from '../../errors.ts';
 import type { LabLog } from '../runtime.ts';
+import { agentRecipe } from './agent-image.ts';
 import { buildByContentHash } from './build-by-content-hash.ts';
 import { BASE_IMAGE_RECIPES, OFFICIAL_IMAGES, servicesRecipe, type BaseImageKind } from './image-recipes.ts';
 
@@ -18,6 +19,8 @@ export interface LabImages {
   toxiproxy: ResolvedImage;
   /** The services' image, built from services/Dockerfile on top of `node`. */
   services: ResolvedImage;
+  /** The lab's in-network parts (DNS server, trace relay, load generator), on top of `node`. */
+  agent: ResolvedImage;
 }
 
 /**
@@ -107,12 +110,23 @@ export async function resolveLabImages(
     buildArgs: { NODE_IMAGE: node.name },
     hashExtra: baseId,
   });
-  const services: ResolvedImage = {
-    name: servicesName,
+  const agentName = await buildByContentHash(client, 'agent', agentRecipe, {
+    log: options.log,
+    buildArgs: { NODE_IMAGE: node.name },
+    hashExtra: baseId,
+  });
+  const builtLocally = async (name: string): Promise<ResolvedImage> => ({
+    name,
     origin: 'built locally',
-    sizeBytes: await imageSize(client, servicesName),
+    sizeBytes: await imageSize(client, name),
+  });
+  return {
+    node,
+    postgres,
+    toxiproxy,
+    services: await builtLocally(servicesName),
+    agent: await builtLocally(agentName),
   };
-  return { node, postgres, toxiproxy, services };
 }
 
 export function describeImage(image: ResolvedImage): string {

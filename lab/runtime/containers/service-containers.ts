@@ -3,14 +3,13 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { LabError } from '../../errors.ts';
-import { findFreePort } from '../ports.ts';
 import type { ServiceLogBook } from '../start-wired-deployment.ts';
 import { describeQuota, quotaFor, type QuotaOverrides } from '../../vocabulary/quotas.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { SERVICE_PORT } from './network-addresses.ts';
-import { publishedOnLoopback } from './published-on-loopback.ts';
+import { publishedToLab } from './published-to-lab.ts';
 
-const LoopbackContainer = publishedOnLoopback(GenericContainer);
+const LabFacingContainer = publishedToLab(GenericContainer);
 
 /**
  * SIGTERM, then SIGKILL after this long, as local stops its children. testcontainers' default is 0 s:
@@ -22,7 +21,7 @@ const SERVICE_STOP_GRACE_MS = 3_000;
 export interface ServiceContainerOptions {
   /** False: an empty OTEL_EXPORTER_OTLP_ENDPOINT, which turns the services' tracing off. */
   tracing?: boolean;
-  infrastructure: Pick<Infrastructure, 'client' | 'images' | 'identity' | 'network' | 'traces'>;
+  infrastructure: Pick<Infrastructure, 'client' | 'images' | 'identity' | 'network' | 'traceRelayEndpoint'>;
   quotas: QuotaOverrides;
   /** Extra environment for every service (tests), then the variant's settings, then the wiring's own. */
   serviceEnv: Record<string, string>;
@@ -52,18 +51,18 @@ export interface RunningService {
  * it to the host's resolvers: measured here, after about 80 lookups in 2 s new connections hung 5-15 s
  * instead of failing, and requests due during the crash succeeded after the restart.
  */
-async function startSandbox(options: ServiceContainerOptions, service: string, hostPort: number) {
+async function startSandbox(options: ServiceContainerOptions, service: string) {
   const { infrastructure } = options;
-  return await new LoopbackContainer(infrastructure.images.node.name)
+  return await new LabFacingContainer(infrastructure.images.node.name)
     .withName(`${infrastructure.identity.networkName}-${service}-sandbox`)
     .withCommand(['node', '-e', "console.log('sandbox ready'); setInterval(() => {}, 2 ** 30);"])
     .withNetwork(infrastructure.network)
     .withNetworkAliases(service)
     .withLabels({ ...infrastructure.identity.labels, 'io.splitlab.sandbox': service })
     .withResourcesQuota({ cpu: 0.1, memory: 64 / 1024 })
-    // A fixed host port survives `docker kill` + `docker start` of the service, so the metrics scraper
-    // keeps its URL across a crash.
-    .withExposedPorts({ container: SERVICE_PORT, host: hostPort })
+    // The sandbox owns the published port and lives through crashes and deploys of the service, so the
+    // metrics scraper keeps its URL. Docker picks the port on the engine's machine, which may not be this one.
+    .withExposedPorts(SERVICE_PORT)
     .withWaitStrategy(Wait.forLogMessage(/sandbox ready/))
     .withStartupTimeout(options.startTimeoutMs)
     .start();
@@ -84,9 +83,9 @@ export async function startServiceContainer(
   teardown: AsyncDisposableStack,
 ): Promise<RunningService> {
   const quota = quotaFor(service, options.quotas);
-  const hostPort = await findFreePort();
   try {
-    const sandbox = await startSandbox(options, service, hostPort);
+    const sandbox = await startSandbox(options, service);
+    const hostPort = sandbox.getMappedPort(SERVICE_PORT);
     // Registered first, so it is stopped last: after the service that lives in its namespace.
     teardown.defer(() => sandbox.stop().then(() => undefined));
     // Filled in once the first container runs; the stop below acts on whichever runs then (a deploy
@@ -131,7 +130,7 @@ async function startServiceProcess(
       ...options.serviceEnv,
       ...options.settings,
       // After the settings: the lab reads every span from its own collector (it forwards them on).
-      OTEL_EXPORTER_OTLP_ENDPOINT: options.tracing === false ? '' : infrastructure.traces.endpoint,
+      OTEL_EXPORTER_OTLP_ENDPOINT: options.tracing === false ? '' : infrastructure.traceRelayEndpoint,
       OTEL_SERVICE_NAME: service,
       ...env,
     })

@@ -13,8 +13,8 @@ const nameOf = (container: { getName(): string }): string => container.getName()
 
 /**
  * Points the dependency watchdog at what the containers runtime depends on: the Docker engine (a ping
- * every poll), the Toxiproxy and PostgreSQL containers (Docker's `die` events, and their state at every
- * poll in case the event stream missed one), Toxiproxy's API and the lab's DNS server. Returns how to
+ * every poll), the Toxiproxy, PostgreSQL, DNS server and trace relay containers (Docker's `die` events, and
+ * their state at every poll in case the event stream missed one) and Toxiproxy's API. Returns how to
  * stop listening.
  *
  * @example
@@ -25,18 +25,28 @@ export async function watchInfrastructure(
   watchdog: DependencyWatchdog,
   infrastructure: Pick<
     Infrastructure,
-    'client' | 'identity' | 'toxiproxy' | 'toxiproxyClient' | 'postgres' | 'dnsServer'
+    | 'client'
+    | 'identity'
+    | 'toxiproxy'
+    | 'toxiproxyClient'
+    | 'postgres'
+    | 'dnsContainer'
+    | 'traceRelayContainer'
   >,
 ): Promise<() => void> {
   const docker = infrastructure.client.container.dockerode;
   const watched = new Map([
     [infrastructure.toxiproxy.getId(), `the Toxiproxy container ${nameOf(infrastructure.toxiproxy)}`],
     [infrastructure.postgres.getId(), `the PostgreSQL container ${nameOf(infrastructure.postgres)}`],
+    [
+      infrastructure.dnsContainer.getId(),
+      `the lab's DNS server container ${nameOf(infrastructure.dnsContainer)}`,
+    ],
+    [
+      infrastructure.traceRelayContainer.getId(),
+      `the lab's trace relay container ${nameOf(infrastructure.traceRelayContainer)}`,
+    ],
   ]);
-  watchdog.watch(
-    `the lab's DNS server (udp ${infrastructure.dnsServer.address})`,
-    infrastructure.dnsServer.lost,
-  );
   watchdog.poll('the Docker engine', async (signal) => {
     await Promise.race([
       docker.ping(),

@@ -11,7 +11,8 @@ import type { ServiceState } from '../apply-runtime-action.ts';
 import { startProcess, type GroupKeeper, type StartedProcess } from '../child-process.ts';
 import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { allDatabases, planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
-import { startDnsServer, type StartedDnsServer } from '../dns-server.ts';
+import { controlInProcess, type DnsControl } from '../dns-control.ts';
+import { startDnsServer } from '../dns-server.ts';
 import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
 import type { LabLog, Runtime, RuntimeStartOptions, StartedDeployment, StartedLab } from '../runtime.ts';
 import {
@@ -71,7 +72,8 @@ async function startLocalLab(
     const lifeline = teardown.use(await startLifeline());
     const toxiproxy = teardown.use(await startToxiproxyServer(binary, { lifeline }));
     const postgres = teardown.use(await startEmbeddedPostgres(allDatabases(), { lifeline }));
-    const dnsServer = teardown.use(await startDnsServer());
+    const inProcessDns = teardown.use(await startDnsServer());
+    const dnsServer = controlInProcess(inProcessDns, `the lab's process, udp ${inProcessDns.address}`);
     // Before the deployments' stop is registered, so it stops after them and their last spans land.
     const traces = teardown.use(await startTraceCollector({ host: LOOPBACK, forwardTo: traceForwarding }));
     const cpuPinning = options.pinCpus === false ? undefined : planCpuPinning();
@@ -82,7 +84,7 @@ async function startLocalLab(
     const watchdog = startDependencyWatchdog();
     watchdog.watch(`toxiproxy-server (pid ${toxiproxy.process.pid})`, toxiproxy.process.ended);
     watchdog.watch(`PostgreSQL (postmaster pid ${postgres.server.pid})`, postgres.server.ended);
-    watchdog.watch(`the lab's DNS server (udp ${dnsServer.address})`, dnsServer.lost);
+    watchdog.watch(`the lab's DNS server (udp ${inProcessDns.address})`, inProcessDns.lost);
     watchdog.poll(`toxiproxy-server's API (${toxiproxy.apiUrl})`, async (signal) => {
       const response = await fetch(`${toxiproxy.apiUrl}/version`, { signal });
       await response.body?.cancel();
@@ -151,7 +153,7 @@ interface DeploymentContext {
   wiring: DeploymentWiring;
   toxiproxy: Toxiproxy;
   postgresUrl: (database: string, via?: { host: string; port: number }) => string;
-  dnsServer: StartedDnsServer;
+  dnsServer: DnsControl;
   traces: TraceCollector;
   /** False: an empty OTEL_EXPORTER_OTLP_ENDPOINT, which turns the services' tracing off. */
   tracing: boolean;
@@ -251,7 +253,7 @@ async function startLocalDeployment(context: DeploymentContext): Promise<Started
     start: async () => {
       const postgresPort = Number(new URL(context.postgresUrl('postgres')).port);
       // Every link listens on loopback, so a service name resolves to loopback and the port picks the link.
-      for (const record of wiring.dnsRecords) dnsServer.setRecord(record.name, { address: LOOPBACK });
+      for (const record of wiring.dnsRecords) await dnsServer.setRecord(record.name, { address: LOOPBACK });
       // Loopback ports are known only once something listens: each service's database link first, then
       // the service, then the links in front of it, which its callers are told about.
       for (const service of wiring.services) {
