@@ -312,7 +312,7 @@ const closedStreamSchema = z
           'errors in a second than the bound): when, how many errors that second, how long it paused.',
       ),
     labProcessCpuShare: nullableNumber.describe(
-      "CPU the lab's own process used while the stream ran, as a share of one core: what the generator costs, at most.",
+      "CPU the process that ran the generator used while the stream ran (the lab's own, or the generator container's on the containers runtime), as a share of one core: what the generator costs, at most.",
     ),
   })
   .meta({

@@ -1,5 +1,10 @@
 import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
 import { LabError } from '../errors.ts';
+import {
+  DEFAULT_GENERATOR_PLACEMENT,
+  GENERATOR_PLACEMENTS,
+  type GeneratorPlacement,
+} from '../runtime/runtime.ts';
 
 export const RUNTIME_CHOICES = ['local', 'containers', 'auto'] as const;
 export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
@@ -24,6 +29,8 @@ export interface CliOptions {
   repeat?: number;
   /** `--jaeger`: start Jaeger for the run and send it every span the services export. */
   jaeger?: boolean;
+  /** `--generator`: where the containers runtime runs the load generator. */
+  generator?: GeneratorPlacement;
 }
 
 /** The most `--repeat` takes: a typo of 1000 should not start a day-long run. */
@@ -90,6 +97,15 @@ export const SCENARIO_FLAGS = {
       "start Jaeger (in memory, for the run's length) and send it every span; its UI's URL is",
       'printed first. Install it once with npm run setup -- --jaeger. OTEL_EXPORTER_OTLP_ENDPOINT',
       'in the environment sends the spans to that backend too',
+    ],
+  },
+  generator: {
+    type: 'string',
+    usage: '--generator <where>',
+    description: [
+      "containers runtime: where the load generator runs. network: a container in the lab's Docker",
+      "network, next to the system; host: the lab's process, through the ports the engine publishes;",
+      `${DEFAULT_GENERATOR_PLACEMENT} (the default): network when DOCKER_HOST names another machine, host otherwise`,
     ],
   },
   live: {
@@ -253,6 +269,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   Object.assign(options, parseCiOutputFlags(values.junit, values['summary-md']));
   if (values.repeat !== undefined) options.repeat = parseRepeat(values.repeat);
   if (values.jaeger) options.jaeger = true;
+  if (values.generator !== undefined)
+    options.generator = parseGeneratorPlacement(values.generator, options.runtime);
   if (values.list) return { ...options, command: 'list' };
   if (positionals.length === 0)
     throw new LabError('USAGE', 'which scenario? e.g. npm run scenario -- partition (see --list)');
@@ -260,6 +278,22 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new LabError('USAGE', `one scenario at a time; got ${positionals.join(', ')}`);
   if (positionals[0] === 'all') return { ...options, command: 'all' };
   return { ...options, scenario: positionals[0] };
+}
+
+/** `--generator <where>`: only where it means something, the containers runtime (or auto). */
+function parseGeneratorPlacement(value: string, runtime: RuntimeChoice): GeneratorPlacement {
+  const placement = GENERATOR_PLACEMENTS.find((known) => known === value);
+  if (!placement)
+    throw new LabError(
+      'USAGE',
+      `--generator ${value} is not known; use auto (the default), network (a container next to the system) or host (the lab's process).`,
+    );
+  if (runtime === 'local')
+    throw new LabError(
+      'USAGE',
+      "--generator is for the containers runtime; on the local runtime the load generator always runs in the lab's process. Add --runtime containers, or leave --generator out.",
+    );
+  return placement;
 }
 
 /** `--predict` or `--predictions <file>`, not both. */

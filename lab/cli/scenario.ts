@@ -197,7 +197,10 @@ async function main(argv: readonly string[]): Promise<number> {
     let verdicts: ScenarioVerdict[];
     try {
       verdicts = await runScenarios(runs, {
-        runtime: await chooseRuntime(options.runtime, { log }),
+        runtime: await chooseRuntime(options.runtime, {
+          log,
+          ...(options.generator ? { containers: { generator: options.generator } } : {}),
+        }),
         traceForwarding,
         reportsDir,
         predictions,

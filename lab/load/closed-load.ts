@@ -171,18 +171,15 @@ interface ClientRequests {
  *   const run = driveClosedLoad({ load: { route: 'pay', url, connections: 8, stream: 0 }, durationS: 10, timeoutMs: 15000, runTag: 'r1', startedAtMs: performance.now() });
  *   const { outcomes, summary } = await run.finished;
  */
-export function driveClosedLoad(options: DriveClosedLoadOptions): ClosedLoadRun {
-  const { load, startedAtMs } = options;
-  const fromS = load.fromS ?? 0;
-  const untilS = load.untilS ?? options.durationS;
-  const maxErrors = options.maxErrorsPerSecond ?? CLOSED_LOAD_LIMITS.maxErrorsPerSecond;
-  const pauseMs = options.pauseMs ?? CLOSED_LOAD_LIMITS.pauseMs;
-  const outcomes: RequestOutcome[] = [];
-  const summary: ClosedStreamSummary = {
-    route: load.route,
-    connections: load.connections,
-    fromS,
-    untilS,
+/** A stream's summary before anything was sent: its window and nothing counted. */
+export function emptyClosedSummary(
+  options: Pick<DriveClosedLoadOptions, 'load' | 'durationS'>,
+): ClosedStreamSummary {
+  return {
+    route: options.load.route,
+    connections: options.load.connections,
+    fromS: options.load.fromS ?? 0,
+    untilS: options.load.untilS ?? options.durationS,
     sent: 0,
     answered: 0,
     ok: 0,
@@ -190,6 +187,16 @@ export function driveClosedLoad(options: DriveClosedLoadOptions): ClosedLoadRun 
     bounded: [],
     labProcessCpuShare: null,
   };
+}
+
+export function driveClosedLoad(options: DriveClosedLoadOptions): ClosedLoadRun {
+  const { load, startedAtMs } = options;
+  const fromS = load.fromS ?? 0;
+  const untilS = load.untilS ?? options.durationS;
+  const maxErrors = options.maxErrorsPerSecond ?? CLOSED_LOAD_LIMITS.maxErrorsPerSecond;
+  const pauseMs = options.pauseMs ?? CLOSED_LOAD_LIMITS.pauseMs;
+  const outcomes: RequestOutcome[] = [];
+  const summary = emptyClosedSummary(options);
   const secondsNow = (): number => (performance.now() - startedAtMs) / 1000;
   const bound = errorBound(maxErrors);
   let sequence = 0;

@@ -59,7 +59,7 @@ export function closedStreamsTable(deployment: DeploymentResult): SafeHtml | nul
         },
         { header: 'Bounded', cell: boundedText, cellClass: (s) => s.bounded.length > 0 && 'bad' },
         {
-          header: 'Lab CPU',
+          header: 'Generator CPU',
           numeric: true,
           cell: (s) => (s.labProcessCpuShare === null ? '—' : `${Math.round(s.labProcessCpuShare * 100)} %`),
         },

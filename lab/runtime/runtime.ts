@@ -1,9 +1,20 @@
+import type { ClosedLoadRun, DriveClosedLoadOptions } from '../load/closed-load.ts';
+import type { DriveLoadOptions, LoadRun } from '../load/drive-load.ts';
 import type { TraceCollector } from '../tracing/trace-collector.ts';
 import type { FaultAction } from '../vocabulary/faults.ts';
 import type { QuotaOverrides } from '../vocabulary/quotas.ts';
 import type { DeploymentName, RouteName } from '../vocabulary/topology.ts';
 
 export type RuntimeAction = Exclude<FaultAction, { type: 'flood' }>;
+
+/**
+ * Where the containers runtime runs the load generator (`--generator`): `auto` puts it in the network
+ * when the engine is on another machine (the path there would be measured too) and in the lab's process
+ * when the engine is on this one, where the container measured no better (docs/scaling-out.md).
+ */
+export const GENERATOR_PLACEMENTS = ['auto', 'network', 'host'] as const;
+export type GeneratorPlacement = (typeof GENERATOR_PLACEMENTS)[number];
+export const DEFAULT_GENERATOR_PLACEMENT: GeneratorPlacement = 'auto';
 
 /** Undoes one applied fault. Safe to call twice. */
 export type Undo = () => Promise<void>;
@@ -46,8 +57,22 @@ export interface StartedLab extends AsyncDisposable {
    * deployments, so the spans they flush on their way out still land.
    */
   readonly traces: TraceCollector;
+  /**
+   * The load generator inside the runtime's own network, when it runs one (containers, `--generator
+   * network`): scenario load goes through it, to each deployment's `routeUrlInNetwork`. Absent: the
+   * lab's process generates the load.
+   */
+  readonly generator?: InNetworkGenerator;
   /** Stops everything, including any deployment still running. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A load generator next to the system, behind the same interfaces as the lab's own. */
+export interface InNetworkGenerator {
+  /** Where it runs, in words, for the report's runtime details. */
+  readonly where: string;
+  driveLoad(options: DriveLoadOptions): LoadRun;
+  driveClosedLoad(options: DriveClosedLoadOptions): ClosedLoadRun;
 }
 
 /**

@@ -126,6 +126,8 @@ interface RunContext {
   /** The observed fault timeline, step by step as the runner reads it back. */
   evidence: FaultEvidence[];
   watcher: RunWatcher;
+  /** Where the load generator reaches a route: in the runtime's network when the generator runs there. */
+  loadUrl(started: StartedDeployment, route: RouteName): string;
 }
 
 /** Throws the lab's INTERRUPTED error once Ctrl-C (the signal) has aborted the run. */
@@ -377,7 +379,7 @@ async function driveWithFaults(
       const run = steps.driveClosedLoad({
         load: {
           route: planned.route,
-          url: started.routeUrl(planned.route),
+          url: context.loadUrl(started, planned.route),
           connections: planned.connections,
           stream,
           ...(planned.fromS !== undefined ? { fromS: planned.fromS } : {}),
@@ -394,7 +396,7 @@ async function driveWithFaults(
       closedRuns.push({ stream, run });
     }
     load = steps.driveLoad({
-      routes: plan.load.map((stream) => ({ ...stream, url: started.routeUrl(stream.route) })),
+      routes: plan.load.map((stream) => ({ ...stream, url: context.loadUrl(started, stream.route) })),
       durationS: plan.durationS,
       timeoutMs: DEFAULTS.clientTimeoutMs,
       maxInFlightPerRoute: DEFAULTS.maxInFlightPerRoute,
@@ -683,7 +685,11 @@ export async function runDeployment(
   plan: DeploymentPlan,
   options: RunDeploymentOptions,
 ): Promise<DeploymentRun> {
-  const steps = { ...REAL_RUN_STEPS, ...options.steps };
+  // A generator in the runtime's network replaces the lab's own, unless a test brings its own steps.
+  const generatorSteps: Partial<RunSteps> = lab.generator
+    ? { driveLoad: lab.generator.driveLoad, driveClosedLoad: lab.generator.driveClosedLoad }
+    : {};
+  const steps = { ...REAL_RUN_STEPS, ...generatorSteps, ...options.steps };
   const internal = new AbortController();
   const context: RunContext = {
     log: options.log,
@@ -695,6 +701,10 @@ export async function runDeployment(
     },
     evidence: [],
     watcher: options.watcher ?? NO_WATCHER,
+    loadUrl: (started, route) =>
+      lab.generator && !options.steps?.driveLoad && started.routeUrlInNetwork
+        ? started.routeUrlInNetwork(route)
+        : started.routeUrl(route),
   };
   let stoppedAtMs: number | null = null;
   if (context.signal.aborted) stoppedAtMs = steps.now();

