@@ -63,6 +63,19 @@ async function containersProject(): Promise<TestProjectConfiguration[]> {
 }
 
 /**
+ * Runtime-level files that do not run against a remote engine: teardown and interactive-lab read the
+ * lab machine's own listening sockets and docker-proxy processes, which a remote engine's ports are not
+ * (test/remote-engine checks what is left there instead); retry-storm's closed-model claim measured 2.43
+ * attempts per call there with the generator in the network, under its bound of 2.5 set from runs with
+ * the generator in the lab's process, and its tolerance for that placement is not measured yet.
+ */
+const LOCAL_ENGINE_ONLY = [
+  'test/integration/teardown.test.ts',
+  'test/integration/interactive-lab.test.ts',
+  'test/integration/retry-storm.test.ts',
+];
+
+/**
  * The same runtime-level files against a Docker engine on another machine: in CI, the engine that
  * `.ci/remote-engine up` starts in its own network namespace (SPLITLAB_REMOTE_DOCKER_HOST names it),
  * plus the checks only a remote engine allows. Not run without it: a developer has no second engine.
@@ -74,7 +87,10 @@ function remoteEngineProject(): TestProjectConfiguration[] {
     {
       test: {
         name: 'remote-engine',
-        include: [...RUNTIME_FILES, 'test/remote-engine/**/*.test.ts'],
+        include: [
+          ...RUNTIME_FILES.filter((file) => !LOCAL_ENGINE_ONLY.includes(file)),
+          'test/remote-engine/**/*.test.ts',
+        ],
         env: { LAB_RUNTIME: 'containers', DOCKER_HOST: dockerHost },
         ...serial,
         ...order(3),

@@ -133,7 +133,7 @@ async function startContainersLab(
         servicesImage: describeImage(images.services),
         agentImage: describeImage(images.agent),
         engineAddress: `${infrastructure.engineAddress} (where the lab reaches every published port)`,
-        dns: `lab DNS server: ${dnsServer.where}`,
+        dns: `lab DNS server on udp ${dnsServer.address} (${dnsServer.where})`,
         traces: `services export to the trace relay ${infrastructure.traceRelayEndpoint}; the lab moves each batch to its OTLP/HTTP receiver on ${traces.endpoint}`,
         toxiproxyApi: infrastructure.toxiproxyClient.host,
         loadGenerator: `${generator?.where ?? "the lab's process, through the ports the engine publishes"} (--generator ${placement}${

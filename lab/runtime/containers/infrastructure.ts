@@ -143,7 +143,7 @@ export async function startInfrastructure(options: {
     dnsServer: controlOverHttp({
       address: dnsAddress,
       controlUrl: `http://${engineAddress}:${dnsContainer.getMappedPort(DNS_CONTROL_PORT)}`,
-      where: `container ${dnsContainer.getName().replace(/^\//, '')} on udp ${dnsAddress}`,
+      where: `container ${dnsContainer.getName().replace(/^\//, '')}, control API http://${engineAddress}:${dnsContainer.getMappedPort(DNS_CONTROL_PORT)}`,
     }),
     dnsContainer,
     traces,
