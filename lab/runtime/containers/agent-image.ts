@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../project-root.ts';
 import type { ImageContext } from './image-context.ts';
 import { IMAGE_LABEL } from './labels.ts';
-import { runtimePackageDirs } from './package-closure.ts';
+import { packageOf, runtimePackageDirs } from './package-closure.ts';
 
 /** Where the lab's in-network parts live: each `*-main.ts` there is one container's entry point. */
 export const AGENT_DIR = path.join(PROJECT_ROOT, 'lab', 'agent');
@@ -26,10 +26,8 @@ export async function importClosure(
     files.add(file);
     const source = await readFile(file, 'utf8');
     for (const match of source.matchAll(PACKAGE_IMPORT)) {
-      const specifier = match[1] ?? '';
-      if (specifier.startsWith('node:')) continue;
-      const parts = specifier.split('/');
-      packages.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier));
+      const name = packageOf(match[1] ?? '');
+      if (name) packages.add(name);
     }
     for (const match of source.matchAll(RELATIVE_IMPORT)) {
       await visit(path.resolve(path.dirname(file), match[1] ?? ''));

@@ -2,6 +2,16 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../../errors.ts';
 
+/**
+ * The npm package a bare import specifier names (`@opentelemetry/api/x` -> `@opentelemetry/api`,
+ * `undici/types` -> `undici`); undefined for Node's own modules.
+ */
+export function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
 /** The bare package names the services import: their image gets exactly these and their dependencies. */
 export async function servicePackageRoots(servicesDir: string): Promise<string[]> {
   const roots = new Set<string>();
@@ -12,10 +22,8 @@ export async function servicePackageRoots(servicesDir: string): Promise<string[]
       else if (entry.name.endsWith('.ts')) {
         const source = await readFile(full, 'utf8');
         for (const match of source.matchAll(/from '([^'.][^']*)'/g)) {
-          const specifier = match[1] ?? '';
-          if (specifier.startsWith('node:')) continue;
-          const parts = specifier.split('/');
-          roots.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier));
+          const name = packageOf(match[1] ?? '');
+          if (name) roots.add(name);
         }
       }
     }
