@@ -12,7 +12,7 @@ import { EXIT_USAGE_OR_SETUP, isLabError } from '../errors.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import { runChecks } from '../doctor/check.ts';
 import { doctorChecks, TOXIPROXY_ROOT_ENV } from '../doctor/checks.ts';
-import { formatJson, formatReport } from '../doctor/format.ts';
+import { formatJson, formatReport } from '../doctor/checklist-text.ts';
 import { judgeVerdict } from '../doctor/verdict.ts';
 import { formatFlags, toUsageError, type CliFlag } from './scenario-args.ts';
 

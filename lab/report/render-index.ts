@@ -5,22 +5,18 @@
  * the command, and it carries the chart library only when it has a chart to draw.
  */
 import { LAZY_CHARTS_FUNCTION } from './lazy-charts-script.ts';
-import type { RunResults } from '../results.ts';
 import { formatDuration, formatTimestamp } from './format.ts';
 import { html, inlineScript, jsonForScript, raw, type SafeHtml } from './html.ts';
 import { INDEX_CSS } from './index-styles.ts';
 import { heldMark, page, table, type TableColumn } from './markup.ts';
 import { echartsLibrarySource } from './render-run.ts';
 import { buildTrends, renderTrends } from './render-trends.ts';
+import type { RunIndexEntry } from './run-index-entry.ts';
 
 /** Id of the JSON block with the trend charts' options. */
 export const TREND_CHARTS_SCRIPT_ID = 'splitlab-trend-charts';
 
-export interface RunIndexEntry {
-  /** Folder name of the run inside the reports folder. */
-  dir: string;
-  results: RunResults;
-}
+export type { RunIndexEntry };
 
 export interface RunIndexProblem {
   dir: string;

@@ -15,7 +15,7 @@ import {
   formatTimestamp,
 } from './format.ts';
 import { html, type SafeHtml } from './html.ts';
-import type { RunIndexEntry } from './render-index.ts';
+import type { RunIndexEntry } from './run-index-entry.ts';
 
 /** A run's verdict as the index shows it: an invalid run has none. */
 export type TrendVerdict = 'held' | 'failed' | 'invalid';

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CircuitStateName } from '../payment/payment-policy.ts';
 import { startEventLoopDelaySampler, type EventLoopDelaySummary } from './event-loop-delay.ts';
-import type { MetricsSnapshot } from './service-metrics.ts';
+import type { MetricsSnapshot } from './metrics-snapshot.ts';
 
 /**
  * Request durations from 1 ms (a pay in the monolith) to 10 s (twice the payment deadline): OpenTelemetry's

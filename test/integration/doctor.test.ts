@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctorChecks, TOXIPROXY_ROOT_ENV } from '../../lab/doctor/checks.ts';
-import type { DoctorJson } from '../../lab/doctor/format.ts';
+import type { DoctorJson } from '../../lab/doctor/checklist-text.ts';
 import { PROJECT_ROOT } from '../../lab/project-root.ts';
 import { probeDocker } from '../../lab/runtime/containers/docker.ts';
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks, type Check, type CheckResult } from '../../lab/doctor/check.ts';
-import { formatJson, formatLine, formatReport, LEGEND, markOf, MARKS } from '../../lab/doctor/format.ts';
+import {
+  formatJson,
+  formatLine,
+  formatReport,
+  LEGEND,
+  markOf,
+  MARKS,
+} from '../../lab/doctor/checklist-text.ts';
 import { EXIT_NOT_READY, EXIT_READY, judgeVerdict } from '../../lab/doctor/verdict.ts';
 
 function result(overrides: Partial<CheckResult> & Pick<CheckResult, 'name'>): CheckResult {
